@@ -1,0 +1,109 @@
+// The `oem` command: administers the store named by DATABASE_URL and prints one JSON object.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AccountsService, parseDuration } from '../accounts/accounts.service.js';
+import { PERMISSIONS } from '../accounts/permissions.js';
+import { systemClock } from '../clock.js';
+import { ConfigError, databaseUrlFrom } from '../config.js';
+import { migrate } from '../db/migrations.js';
+import { openStore, StoreUrlError, type Store } from '../db/store.js';
+import { AppError } from '../errors.js';
+import { closeOnSignals, startServer } from '../server.js';
+
+const USAGE = `usage: oem <command> [options]   (acts on DATABASE_URL, default sqlite:./data/oem.sqlite)
+
+  oem accounts create --name NAME [--no-oem]
+  oem keys create --account ID --permissions P1,P2,... [--expires-in 30s|15m|12h|7d]
+  oem keys list --account ID
+  oem keys revoke KEY_ID
+  oem migrate
+  oem serve
+
+permissions: ${PERMISSIONS.join(', ')}`;
+
+class UsageError extends Error {}
+
+function positiveInt(value: string | undefined, flag: string): number {
+  if (value === undefined) throw new UsageError(`${flag} is required`);
+  if (!/^[1-9][0-9]{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag} must be a positive integer (got "${value}")`);
+  return Number(value);
+}
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = 0) {
+  try {
+    const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
+    if (parsed.positionals.length !== positionals) throw new UsageError(`expected ${positionals} argument(s), got ${parsed.positionals.length}`);
+    return parsed;
+  } catch (error) {
+    throw error instanceof UsageError ? error : new UsageError((error as Error).message);
+  }
+}
+
+async function withStore<T>(fn: (store: Store, accounts: AccountsService) => Promise<T>): Promise<T> {
+  const store = await openStore(databaseUrlFrom(process.env));
+  try {
+    await migrate(store);
+    return await fn(store, new AccountsService(store, systemClock));
+  } finally {
+    await store.close();
+  }
+}
+
+async function run(argv: string[]): Promise<unknown> {
+  const [group, action, ...rest] = argv;
+  const command = [group, action].filter(Boolean).join(' ');
+  switch (group === 'migrate' || group === 'serve' ? group : command) {
+    case 'accounts create': {
+      const { values } = parse(rest, { name: { type: 'string' }, 'no-oem': { type: 'boolean' } });
+      if (typeof values.name !== 'string') throw new UsageError('--name is required');
+      const name = values.name;
+      return withStore((_s, accounts) => accounts.createAccount({ name, oemEnabled: !values['no-oem'] }));
+    }
+    case 'keys create': {
+      const { values } = parse(rest, { account: { type: 'string' }, permissions: { type: 'string' }, 'expires-in': { type: 'string' } });
+      const accountId = positiveInt(values.account as string | undefined, '--account');
+      if (typeof values.permissions !== 'string') throw new UsageError('--permissions is required');
+      const permissions = values.permissions.split(',').map((p: string) => p.trim()).filter(Boolean);
+      let expiresInMs: number | undefined;
+      if (values['expires-in'] !== undefined) {
+        expiresInMs = parseDuration(String(values['expires-in']));
+        if (expiresInMs === undefined) throw new UsageError(`--expires-in must look like 30s, 15m, 12h or 7d (got "${values['expires-in']}")`);
+      }
+      return withStore((_s, accounts) => accounts.createApiKey({ accountId, permissions, expiresInMs }));
+    }
+    case 'keys list': {
+      const { values } = parse(rest, { account: { type: 'string' } });
+      const accountId = positiveInt(values.account as string | undefined, '--account');
+      return withStore(async (_s, accounts) => ({ keys: await accounts.listApiKeys(accountId) }));
+    }
+    case 'keys revoke': {
+      const { positionals } = parse(rest, {}, 1);
+      const id = positiveInt(positionals[0], 'KEY_ID');
+      return withStore((_s, accounts) => accounts.revokeApiKey(id));
+    }
+    case 'migrate': {
+      parse(argv.slice(1), {});
+      return withStore(async () => ({ migrated: true }));
+    }
+    case 'serve': {
+      parse(argv.slice(1), {});
+      const { app, store } = await startServer();
+      closeOnSignals(app, store);
+      return undefined;
+    }
+    default:
+      throw new UsageError(group === undefined || group === 'help' || group === '--help' ? '' : `unknown command "${command}"`);
+  }
+}
+
+try {
+  const result = await run(process.argv.slice(2));
+  if (result !== undefined) process.stdout.write(`${JSON.stringify(result)}\n`);
+} catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message ? `oem: ${error.message}\n\n` : ''}${USAGE}\n`);
+    process.exit(error.message ? 2 : 0);
+  }
+  const known = error instanceof AppError || error instanceof ConfigError || error instanceof StoreUrlError;
+  process.stderr.write(`oem: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+  process.exit(1);
+}

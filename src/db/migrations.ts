@@ -1,0 +1,105 @@
+// One set of migrations for both stores. Kysely's Migrator takes a PostgreSQL advisory lock, so
+// several processes starting at once apply each migration exactly once.
+import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import type { Dialect, Store } from './store.js';
+
+type Db = Kysely<any>;
+
+/** An auto-generated integer primary key that is never reused after a delete. */
+function idColumn(dialect: Dialect) {
+  return dialect === 'sqlite'
+    ? (db: Db, table: string) => db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    : (db: Db, table: string) => db.schema.createTable(table).addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity());
+}
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const withId = idColumn(dialect);
+  const bigint = dialect === 'sqlite' ? 'integer' : 'bigint';
+  return {
+    '0001_initial': {
+      async up(db: Db) {
+        await db.schema.createTable('oem_meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+        await withId(db, 'accounts')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('oem_enabled', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await withId(db, 'api_keys')
+          .addColumn('account_id', bigint, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('key_prefix', 'text', (c) => c.notNull())
+          .addColumn('permissions', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('api_keys_account').on('api_keys').columns(['account_id', 'id']).execute();
+        await withId(db, 'apps')
+          .addColumn('account_id', bigint, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('apps_account').on('apps').columns(['account_id', 'id']).execute();
+        await withId(db, 'keysets')
+          .addColumn('account_id', bigint, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          // No cascade: an app with keysets cannot be deleted (CONTRACT §5).
+          .addColumn('app_id', bigint, (c) => c.notNull().references('apps.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('testing', 'production')`))
+          .addColumn('publish_key', 'text', (c) => c.notNull().unique())
+          .addColumn('subscribe_key', 'text', (c) => c.notNull().unique())
+          .addColumn('secret_key_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('keysets_account').on('keysets').columns(['account_id', 'id']).execute();
+        await db.schema.createIndex('keysets_app').on('keysets').columns(['app_id', 'id']).execute();
+        await db.schema.createTable('customers')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', bigint, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('external_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        // externalId is unique among an account's live customers; a delete removes the row and frees it.
+        await db.schema.createIndex('customers_external_id').unique().on('customers').columns(['account_id', 'external_id']).execute();
+        await db.schema.createIndex('customers_account_created').on('customers').columns(['account_id', 'created_at', 'id']).execute();
+        await db.schema.createTable('customer_keysets')
+          // Primary key on keyset_id: a keyset belongs to at most one customer, whatever the concurrency.
+          .addColumn('keyset_id', bigint, (c) => c.primaryKey().references('keysets.id').onDelete('cascade'))
+          .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id').onDelete('cascade'))
+          .addColumn('assigned_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('customer_keysets_customer').on('customer_keysets').columns(['customer_id', 'assigned_at', 'keyset_id']).execute();
+      },
+    },
+  };
+}
+
+export function migrationNames(dialect: Dialect): string[] {
+  return Object.keys(migrations(dialect)).sort();
+}
+
+function migratorFor(store: Store): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(store.dialect) };
+  // Kysely looks for its own tables in every schema unless told which one: name ours.
+  return new Migrator({ db: store.db, provider, ...(store.schema ? { migrationTableSchema: store.schema } : {}) });
+}
+
+/** Applies every pending migration; returns the names applied by this call. */
+export async function migrate(store: Store): Promise<string[]> {
+  const { error, results } = await migratorFor(store).migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** True when every migration this build knows has been applied. */
+export async function migrationsApplied(store: Store): Promise<boolean> {
+  const all = await migratorFor(store).getMigrations();
+  return all.every((m) => m.executedAt !== undefined);
+}

@@ -1,0 +1,72 @@
+// Table types as Kysely sees them. Timestamps are ISO-8601 UTC strings with milliseconds on both
+// stores (they sort as text and come back exactly as written); ids are JS numbers on both stores.
+import type { Generated } from 'kysely';
+
+export interface AccountsTable {
+  id: Generated<number>;
+  name: string;
+  oem_enabled: number; // 0 | 1 on both stores, so one query shape fits both
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  key_hash: string; // SHA-256 hex of the whole key; the key itself is never stored
+  key_prefix: string; // the first characters, to recognise a key in listings
+  permissions: string; // space-separated
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AppsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KeysetsTable {
+  id: Generated<number>;
+  account_id: number;
+  app_id: number;
+  name: string;
+  type: 'testing' | 'production';
+  publish_key: string;
+  subscribe_key: string;
+  secret_key_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CustomersTable {
+  id: string;
+  account_id: number;
+  external_id: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CustomerKeysetsTable {
+  keyset_id: number; // primary key: a keyset belongs to at most one customer
+  customer_id: string;
+  assigned_at: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface DB {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  apps: AppsTable;
+  keysets: KeysetsTable;
+  customers: CustomersTable;
+  customer_keysets: CustomerKeysetsTable;
+  oem_meta: MetaTable;
+}

@@ -1,0 +1,97 @@
+// A store is a Kysely instance over SQLite (embedded default) or PostgreSQL, chosen by URL.
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { DB } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly db: Kysely<DB>;
+  readonly dialect: Dialect;
+  /** PostgreSQL: the schema tables live in (first of search_path); Kysely's own tables go there too. */
+  readonly schema?: string;
+  /** Runs fn in one write transaction; on any throw nothing is written. */
+  write<T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class StoreUrlError extends Error {}
+
+// int8 (counts, bigint ids) as JS numbers: every id and count here stays below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface StoreOptions {
+  /** PostgreSQL only: a schema to use (created if missing); tests use one per store. */
+  pgSchema?: string;
+  poolSize?: number;
+}
+
+export function parseStoreUrl(url: string): { dialect: Dialect; target: string } {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!file) throw new StoreUrlError('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/oem.sqlite');
+    return { dialect: 'sqlite', target: file };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', target: url };
+  throw new StoreUrlError(`DATABASE_URL must start with sqlite: or postgres:// (got "${url.replace(/:[^:@/]*@/, ':***@')}")`);
+}
+
+export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
+  const { dialect, target } = parseStoreUrl(url);
+  return dialect === 'sqlite' ? openSqlite(target) : openPostgres(target, options);
+}
+
+function openSqlite(file: string): Store {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const database = new SQLite(file);
+  // WAL with synchronous=FULL: an acknowledged write survives a process crash and a power loss.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = FULL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    // BEGIN IMMEDIATE takes the write lock up front, so two processes never both read and then
+    // race to upgrade (a deferred transaction would fail with SQLITE_BUSY instead of waiting).
+    write: (fn) =>
+      db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql`commit`.execute(conn);
+          return result;
+        } catch (error) {
+          if (database.inTransaction) await sql`rollback`.execute(conn);
+          throw error;
+        }
+      }),
+    close: () => db.destroy(),
+  };
+}
+
+async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
+  const schema = options.pgSchema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new StoreUrlError(`bad schema name ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client that loses its connection emits 'error'; without a listener the process dies.
+  pool.on('error', () => {});
+  if (schema) await pool.query(`create schema if not exists ${schema}`);
+  const current = (await pool.query<{ schema: string }>('select current_schema() as schema')).rows[0]?.schema ?? 'public';
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    schema: current,
+    write: (fn) => db.transaction().execute(fn),
+    close: () => db.destroy(),
+  };
+}

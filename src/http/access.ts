@@ -1,0 +1,55 @@
+// Per-route access: who may call a /v2 route and from which version. Runs in onRequest, before the
+// body is read, so the order is always 401 → 400 (version) → 403 → content type → body validation.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccountsService, Principal } from '../accounts/accounts.service.js';
+import type { Permission } from '../accounts/permissions.js';
+import { AppError, forbidden } from '../errors.js';
+import { resolveVersion, VERSION_HEADER, type ApiVersion } from './versions.js';
+
+export interface RouteAccess {
+  since: ApiVersion;
+  permission: Permission;
+  /** OEM customer routes also need the account to be enrolled as an OEM partner. */
+  oem?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+    apiVersion?: ApiVersion;
+  }
+}
+
+/** `Authorization: <key>` or `Authorization: Bearer <key>`. */
+export function presentedKey(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (/^bearer$/i.test(value)) return undefined;
+  const bearer = /^bearer\s+(.+)$/i.exec(value);
+  return (bearer ? bearer[1]!.trim() : value) || undefined;
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('InternalError', 'route has no access declaration');
+  return request.principal;
+}
+
+export function registerAccess(app: FastifyInstance, accounts: AccountsService): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const access = request.routeOptions.config.access;
+    if (!access) return;
+    request.principal = await accounts.authenticate(presentedKey(request.headers.authorization));
+    const route = `${request.method} ${request.routeOptions.url}`;
+    request.apiVersion = resolveVersion(request.headers[VERSION_HEADER], access.since, route);
+    reply.header('PubNub-Version', request.apiVersion);
+    if (!request.principal.permissions.has(access.permission)) {
+      throw forbidden(`this API key lacks the ${access.permission} permission`);
+    }
+    if (access.oem && !request.principal.oemEnabled) {
+      throw forbidden('this account is not enrolled as an OEM partner');
+    }
+  });
+}

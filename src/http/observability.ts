@@ -1,0 +1,35 @@
+// Request ids, the one log line per request, and Prometheus metrics.
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return { registry, duration };
+}
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function registerObservability(app: FastifyInstance, metrics: Metrics): void {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('Request-Id', request.id);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    // Route templates, not raw URLs, keep the metric's label set bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.duration.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
+    // Only method, route and url: headers (Authorization, session tokens) and bodies are never logged.
+    request.log.info(
+      { method: request.method, route, url: request.url, status, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
+      'request completed',
+    );
+  });
+}

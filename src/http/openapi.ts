@@ -1,0 +1,34 @@
+// The OpenAPI 3.1 document, generated from the same schemas the routes validate with, and the
+// interactive reference at /docs, served from files in this package (no CDN: it works offline).
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import type { RouteAccess } from './access.js';
+
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'OEM Customer API',
+        version: '0.1.0',
+        description:
+          'A server for the OEM Customer group of PubNub\'s Admin API. Every /v2 route needs an API key in ' +
+          '`Authorization` (raw or `Bearer`) and a `PubNub-Version` header; each operation names the version that introduced it.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'Authorization' } },
+      },
+    },
+    transform: ({ schema, url, route }) => {
+      const access = (route.config as { access?: RouteAccess } | undefined)?.access;
+      if (!access || !schema) return { schema, url };
+      const note = `Since PubNub-Version ${access.since}. Needs the \`${access.permission}\` permission` +
+        (access.oem ? ' and an OEM-enabled account.' : '.');
+      const description = [(schema as { description?: string }).description, note].filter(Boolean).join('\n\n');
+      return { schema: { ...schema, description, security: [{ apiKey: [] }], 'x-since': access.since } as typeof schema, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

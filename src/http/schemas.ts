@@ -1,0 +1,54 @@
+// Schemas shared by every resource: the error envelope, names, ids and the version header.
+import { Type, type TSchema } from 'typebox';
+import { KNOWN_VERSIONS } from './versions.js';
+
+export const ErrorEnvelopeSchema = Type.Object(
+  {
+    statusCode: Type.Integer({ example: 400 }),
+    error: Type.String({ example: 'BadRequest' }),
+    message: Type.Array(Type.String(), { example: ['externalId must match pattern ^[a-zA-Z0-9_-]+$'] }),
+  },
+  { description: 'The error envelope: every problem found, one sentence each, naming its field' },
+);
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Bad request: validation failures, malformed JSON, an unknown or missing PubNub-Version',
+  401: 'Unauthorized: missing, unknown, revoked or expired API key',
+  403: 'Forbidden: the key lacks the permission, or the account is not an OEM partner',
+  404: 'Not found in the caller\'s account',
+  413: 'Payload too large',
+  415: 'Unsupported media type: bodies must be application/json',
+  500: 'Internal error: a generic message with the request id',
+};
+
+/** The error responses a route documents; every authenticated route can answer 400/401/403/500. */
+export function errorResponses(...extra: (404 | 413 | 415)[]): Record<number, TSchema> {
+  const codes = [400, 401, 403, ...extra, 500].sort();
+  return Object.fromEntries(codes.map((c) => [c, { ...ErrorEnvelopeSchema, description: ERROR_DESCRIPTIONS[c] }]));
+}
+
+/** A body for POST/PUT/PATCH can also be refused for its size or content type. */
+export const bodyErrorResponses = (...extra: 404[]) => errorResponses(...extra, 413, 415);
+
+/** 1–255 Unicode code points that both stores can hold exactly. */
+export const NameString = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 255, 'x-storable': true, description });
+
+export const PositiveSafeInteger = (description: string) =>
+  Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
+
+/** A numeric id in a path: a decimal string (as PubNub documents it). */
+export const IdParams = (description: string) =>
+  Type.Object({ id: Type.String({ pattern: '^[0-9]{1,16}$', description }) });
+
+export const VersionHeaders = Type.Object({
+  'pubnub-version': Type.String({ enum: [...KNOWN_VERSIONS], description: 'The API version (YYYY-MM-DD) the request is written against' }),
+});
+
+export const SuccessSchema = Type.Object({ success: Type.Boolean() });
+
+/** Page/limit query of the /v2/apps and /v2/keysets lists. */
+export const PageQueryProperties = {
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1, description: 'Page number, from 1' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Items per page, 1 to 100' })),
+};

@@ -1,0 +1,84 @@
+// Keysets of a partner account. The secret key is returned once, by create, and stored only hashed.
+import type { Clock } from '../clock.js';
+import { findApp } from '../apps/apps.repository.js';
+import type { Page } from '../apps/apps.service.js';
+import { isForeignKeyViolation } from '../db/errors.js';
+import type { Store } from '../db/store.js';
+import { notFound } from '../errors.js';
+import { hashSecretKey, newPublishKey, newSecretKey, newSubscribeKey } from './keys.js';
+import * as repo from './keysets.repository.js';
+
+export type KeysetType = 'testing' | 'production';
+
+export interface Keyset {
+  id: number;
+  appId: number;
+  name: string;
+  type: KeysetType;
+  publishKey: string;
+  subscribeKey: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toKeyset = (r: repo.KeysetRow): Keyset => ({
+  id: r.id,
+  appId: r.app_id,
+  name: r.name,
+  type: r.type,
+  publishKey: r.publish_key,
+  subscribeKey: r.subscribe_key,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export class KeysetsService {
+  constructor(private readonly store: Store, private readonly clock: Clock) {}
+
+  async create(accountId: number, input: { appId: number; name: string; type: KeysetType }): Promise<{ keyset: Keyset; secretKey: string }> {
+    const secretKey = newSecretKey();
+    const now = this.clock.now().toISOString();
+    try {
+      const row = await this.store.write(async (trx) => {
+        if (!(await findApp(trx, accountId, input.appId))) throw notFound(`app ${input.appId} not found`);
+        return repo.insertKeyset(trx, {
+          account_id: accountId,
+          app_id: input.appId,
+          name: input.name,
+          type: input.type,
+          publish_key: newPublishKey(),
+          subscribe_key: newSubscribeKey(),
+          secret_key_hash: hashSecretKey(secretKey),
+          created_at: now,
+          updated_at: now,
+        });
+      });
+      return { keyset: toKeyset(row), secretKey };
+    } catch (error) {
+      // The app was deleted between the check and the insert.
+      if (isForeignKeyViolation(error)) throw notFound(`app ${input.appId} not found`);
+      throw error;
+    }
+  }
+
+  async list(accountId: number, appId: number | undefined, page: number, limit: number): Promise<Page<Keyset>> {
+    const { rows, total } = await repo.listKeysets(this.store.db, accountId, appId, (page - 1) * limit, limit);
+    return { items: rows.map(toKeyset), total, page, limit };
+  }
+
+  async get(accountId: number, id: number): Promise<Keyset> {
+    const row = await repo.findKeyset(this.store.db, accountId, id);
+    if (!row) throw notFound(`keyset ${id} not found`);
+    return toKeyset(row);
+  }
+
+  async update(accountId: number, id: number, changes: { name?: string; type?: KeysetType }): Promise<Keyset> {
+    const row = await repo.updateKeyset(this.store.db, accountId, id, { ...changes, updated_at: this.clock.now().toISOString() });
+    if (!row) throw notFound(`keyset ${id} not found`);
+    return toKeyset(row);
+  }
+
+  async delete(accountId: number, id: number): Promise<void> {
+    if (!(await repo.deleteKeyset(this.store.db, accountId, id))) throw notFound(`keyset ${id} not found`);
+  }
+}
