@@ -1,7 +1,11 @@
 // Real server processes for tests that need them: the compiled entry point, started with an
 // environment, waited for until it listens, and stopped with a signal.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled tree this test runs from (dist/ or any other outDir). */
@@ -20,19 +24,38 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `node MAIN_JS` (PORT=0 unless given) and resolves once it logs its address. */
+/** Starts `node MAIN_JS` (PORT=0 unless given) and resolves once it logs its address (needs LOG_LEVEL info or lower). */
 export async function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN_JS], {
+  return startNodeServer(MAIN_JS, [], env, { timeoutMs });
+}
+
+/**
+ * Starts `node script ...args` as a server (PORT=0, HOST=127.0.0.1, LOG_LEVEL=info unless given; a
+ * value of undefined removes a variable) and resolves once it logs its address. On a timeout the
+ * child is killed. `exited` resolves once the process has exited and its output is fully read.
+ */
+export async function startNodeServer(
+  script: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`));
+    }, timeoutMs);
     const check = () => {
       const m = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
       if (m) {
@@ -57,4 +80,81 @@ export async function startServerProcess(env: Record<string, string | undefined>
       return exited;
     },
   };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node script ...args` to its end (killed after timeoutMs); a value of undefined in env removes a variable. */
+export function runNode(
+  script: string,
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 15_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A store nobody has touched yet (no tables): a path for a new SQLite file, or an empty PostgreSQL schema. */
+export async function emptyStore(kind: 'sqlite' | 'postgres'): Promise<{ url: string; destroy(): Promise<void> }> {
+  if (kind === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oem-empty-'));
+    return { url: `sqlite:${path.join(dir, 'oem.sqlite')}`, destroy: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+  const base = process.env.TEST_DATABASE_URL!;
+  const schema = `e_${randomBytes(6).toString('hex')}`;
+  const admin = async (q: string) => {
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    try {
+      await client.query(q);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create schema ${schema}`);
+  const u = new URL(base);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: u.toString(), destroy: () => admin(`drop schema if exists ${schema} cascade`) };
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+/** One request with the usual headers (Authorization, PubNub-Version 2026-02-09, JSON body) through global fetch. */
+export async function api(baseUrl: string, method: string, url: string, opts: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = { 'PubNub-Version': '2026-02-09', ...(opts.key ? { Authorization: opts.key } : {}), ...opts.headers };
+  const payload = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
+  if (payload !== undefined) headers['Content-Type'] ??= 'application/json';
+  const r = await fetch(baseUrl + url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+  const text = await r.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, headers: r.headers, text, json };
 }
