@@ -85,15 +85,20 @@ export function migrationNames(dialect: Dialect): string[] {
   return Object.keys(migrations(dialect)).sort();
 }
 
-function migratorFor(store: Store): Migrator {
+function migratorFor(store: Store, db: Kysely<any> = store.db, disableTransactions = false): Migrator {
   const provider: MigrationProvider = { getMigrations: async () => migrations(store.dialect) };
   // Kysely looks for its own tables in every schema unless told which one: name ours.
-  return new Migrator({ db: store.db, provider, ...(store.schema ? { migrationTableSchema: store.schema } : {}) });
+  const schema = store.schema ? { migrationTableSchema: store.schema } : {};
+  return new Migrator({ db, provider, disableTransactions, ...schema });
 }
 
 /** Applies every pending migration; returns the names applied by this call. */
 export async function migrate(store: Store): Promise<string[]> {
-  const { error, results } = await migratorFor(store).migrateToLatest();
+  // Kysely locks PostgreSQL with an advisory lock but has no lock for SQLite; there the whole run
+  // happens inside one BEGIN IMMEDIATE transaction, so processes starting together take turns.
+  const { error, results } = store.dialect === 'sqlite'
+    ? await store.write((conn) => migratorFor(store, conn, true).migrateToLatest())
+    : await migratorFor(store).migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -48,10 +48,11 @@ function openSqlite(file: string): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new SQLite(file);
   // WAL with synchronous=FULL: an acknowledged write survives a process crash and a power loss.
+  // busy_timeout first: switching to WAL needs a lock that another starting process may hold.
+  database.pragma('busy_timeout = 5000');
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
-  database.pragma('busy_timeout = 5000');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
   return {
     db,
@@ -84,7 +85,12 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
   });
   // An idle client that loses its connection emits 'error'; without a listener the process dies.
   pool.on('error', () => {});
-  if (schema) await pool.query(`create schema if not exists ${schema}`);
+  if (schema) {
+    // "if not exists" still races between connections; losing that race is fine.
+    await pool.query(`create schema if not exists ${schema}`).catch((error: { code?: string }) => {
+      if (error.code !== '23505' && error.code !== '42P06') throw error;
+    });
+  }
   const current = (await pool.query<{ schema: string }>('select current_schema() as schema')).rows[0]?.schema ?? 'public';
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
