@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { RouteAccess } from './access.js';
+import { VersionHeaders } from './schemas.js';
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -26,7 +27,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       const note = `Since PubNub-Version ${access.since}. Needs the \`${access.permission}\` permission` +
         (access.oem ? ' and an OEM-enabled account.' : '.');
       const description = [(schema as { description?: string }).description, note].filter(Boolean).join('\n\n');
-      return { schema: { ...schema, description, security: [{ apiKey: [] }], 'x-since': access.since } as typeof schema, url };
+      const documented = { ...schema, headers: VersionHeaders, description, security: [{ apiKey: [] }], 'x-since': access.since };
+      return { schema: documented as typeof schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -1,15 +1,25 @@
 // Schemas shared by every resource: the error envelope, names, ids and the version header.
 import { Type, type TSchema } from 'typebox';
+import { errorNameFor } from '../errors.js';
 import { KNOWN_VERSIONS } from './versions.js';
 
-export const ErrorEnvelopeSchema = Type.Object(
-  {
-    statusCode: Type.Integer({ example: 400 }),
-    error: Type.String({ example: 'BadRequest' }),
-    message: Type.Array(Type.String(), { example: ['externalId must match pattern ^[a-zA-Z0-9_-]+$'] }),
-  },
-  { description: 'The error envelope: every problem found, one sentence each, naming its field' },
-);
+const EXAMPLE_MESSAGES: Record<number, string> = {
+  400: 'externalId must match pattern ^[a-zA-Z0-9_-]+$',
+  401: 'invalid API key',
+  403: 'this API key lacks the oem:write permission',
+  404: 'customer 3f1c… not found',
+  413: 'Request body is too large',
+  415: 'Unsupported Media Type: text/plain; send the body as application/json',
+  500: 'Internal server error (request id 5b9f3a9e-3f6b-4c1e-9c63-0c6f1f0a9b11)',
+};
+
+/** The error envelope, with an example of the given status. */
+export function errorEnvelopeSchema(status: number, description: string) {
+  return Type.Object(
+    { statusCode: Type.Integer(), error: Type.String(), message: Type.Array(Type.String()) },
+    { description, example: { statusCode: status, error: errorNameFor(status), message: [EXAMPLE_MESSAGES[status] ?? ''] } },
+  );
+}
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad request: validation failures, malformed JSON, an unknown or missing PubNub-Version',
@@ -24,7 +34,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 /** The error responses a route documents; every authenticated route can answer 400/401/403/500. */
 export function errorResponses(...extra: (404 | 413 | 415)[]): Record<number, TSchema> {
   const codes = [400, 401, 403, ...extra, 500].sort();
-  return Object.fromEntries(codes.map((c) => [c, { ...ErrorEnvelopeSchema, description: ERROR_DESCRIPTIONS[c] }]));
+  return Object.fromEntries(codes.map((c) => [c, errorEnvelopeSchema(c, ERROR_DESCRIPTIONS[c]!)]));
 }
 
 /** A body for POST/PUT/PATCH can also be refused for its size or content type. */
@@ -41,6 +51,7 @@ export const PositiveSafeInteger = (description: string) =>
 export const IdParams = (description: string) =>
   Type.Object({ id: Type.String({ pattern: '^[0-9]{1,16}$', description }) });
 
+/** Documentation only: the check itself is resolveVersion, run before validation (access.ts). */
 export const VersionHeaders = Type.Object({
   'pubnub-version': Type.String({ enum: [...KNOWN_VERSIONS], description: 'The API version (YYYY-MM-DD) the request is written against' }),
 });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../http/access.js';
 import { pathId } from '../http/ids.js';
-import { bodyErrorResponses, errorResponses, SuccessSchema, VersionHeaders } from '../http/schemas.js';
+import { bodyErrorResponses, errorResponses, SuccessSchema } from '../http/schemas.js';
 import { CreatedKeysetSchema, CreateKeysetBody, KeysetListQuery, KeysetListSchema, KeysetParams, KeysetSchema, UpdateKeysetBody } from './keysets.schemas.js';
 import type { Keyset, KeysetsService } from './keysets.service.js';
 
@@ -14,7 +14,7 @@ export const keysetRoutes: FastifyPluginAsyncTypebox<{ keysets: KeysetsService }
     config: { access: { since, permission: 'keysets:write' } },
     schema: {
       tags, summary: 'Create a keyset; the response is the only time its secret key is shown',
-      headers: VersionHeaders, body: CreateKeysetBody, response: { 201: CreatedKeysetSchema, ...bodyErrorResponses(404) },
+      body: CreateKeysetBody, response: { 201: CreatedKeysetSchema, ...bodyErrorResponses(404) },
     },
   }, async (req, reply) => {
     const { name, appId, type } = req.body.keyset;
@@ -24,7 +24,7 @@ export const keysetRoutes: FastifyPluginAsyncTypebox<{ keysets: KeysetsService }
 
   app.get('/v2/keysets', {
     config: { access: { since, permission: 'keysets:read' } },
-    schema: { tags, summary: 'List keysets, ordered by id', headers: VersionHeaders, querystring: KeysetListQuery, response: { 200: KeysetListSchema, ...errorResponses() } },
+    schema: { tags, summary: 'List keysets, ordered by id', querystring: KeysetListQuery, response: { 200: KeysetListSchema, ...errorResponses() } },
   }, async (req) => {
     const appId = req.query.appId === undefined ? undefined : Number(req.query.appId);
     const page = await keysets.list(principalOf(req).accountId, appId, req.query.page ?? 1, req.query.limit ?? 10);
@@ -33,17 +33,17 @@ export const keysetRoutes: FastifyPluginAsyncTypebox<{ keysets: KeysetsService }
 
   app.get('/v2/keysets/:id', {
     config: { access: { since, permission: 'keysets:read' } },
-    schema: { tags, summary: 'Get a keyset (never its secret key)', headers: VersionHeaders, params: KeysetParams, response: { 200: KeysetSchema, ...errorResponses(404) } },
+    schema: { tags, summary: 'Get a keyset (never its secret key)', params: KeysetParams, response: { 200: KeysetSchema, ...errorResponses(404) } },
   }, async (req) => render(await keysets.get(principalOf(req).accountId, pathId(req.params.id, 'keyset'))));
 
   app.patch('/v2/keysets/:id', {
     config: { access: { since, permission: 'keysets:write' } },
-    schema: { tags, summary: 'Rename a keyset or change its type', headers: VersionHeaders, params: KeysetParams, body: UpdateKeysetBody, response: { 200: KeysetSchema, ...bodyErrorResponses(404) } },
+    schema: { tags, summary: 'Rename a keyset or change its type', params: KeysetParams, body: UpdateKeysetBody, response: { 200: KeysetSchema, ...bodyErrorResponses(404) } },
   }, async (req) => render(await keysets.update(principalOf(req).accountId, pathId(req.params.id, 'keyset'), req.body)));
 
   app.delete('/v2/keysets/:id', {
     config: { access: { since, permission: 'keysets:write' } },
-    schema: { tags, summary: 'Delete a keyset; its customer assignment goes with it', headers: VersionHeaders, params: KeysetParams, response: { 200: SuccessSchema, ...errorResponses(404) } },
+    schema: { tags, summary: 'Delete a keyset; its customer assignment goes with it', params: KeysetParams, response: { 200: SuccessSchema, ...errorResponses(404) } },
   }, async (req) => {
     await keysets.delete(principalOf(req).accountId, pathId(req.params.id, 'keyset'));
     return { success: true };
