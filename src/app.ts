@@ -12,6 +12,7 @@ import type { Store } from './db/store.js';
 import { registerAccess } from './http/access.js';
 import { registerJsonParser } from './http/content-type.js';
 import { registerErrorHandling } from './http/error-handler.js';
+import { registerGracefulClose } from './http/graceful-close.js';
 import { createMetrics, registerObservability } from './http/observability.js';
 import { registerOpenApi } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
@@ -42,6 +43,7 @@ export async function buildApp({ config, store, clock, logger }: AppDeps): Promi
   const metrics = createMetrics();
   registerErrorHandling(app);
   registerObservability(app, metrics);
+  registerGracefulClose(app);
   registerJsonParser(app);
   const accounts = new AccountsService(store, clock);
   registerAccess(app, accounts);

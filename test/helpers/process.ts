@@ -3,8 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 
@@ -158,3 +161,57 @@ export async function api(baseUrl: string, method: string, url: string, opts: { 
   }
   return { status: r.status, headers: r.headers, text, json };
 }
+
+/**
+ * A JSON POST whose headers and first bytes are already on the wire (so the server holds it in
+ * flight); finish() sends the rest. `response` resolves with the status and the parsed body.
+ */
+export function slowPost(url: string, headers: Record<string, string>, body: unknown, agent?: http.Agent) {
+  const payload = JSON.stringify(body);
+  const req = http.request(url, {
+    method: 'POST',
+    ...(agent ? { agent } : {}),
+    headers: { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+  });
+  const response = new Promise<{ status: number; json: any }>((resolve, reject) => {
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => {
+        let json: any;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode!, json });
+      });
+    });
+  });
+  req.flushHeaders();
+  req.write(payload.slice(0, 5));
+  return { response, finish: () => void req.end(payload.slice(5)) };
+}
+
+/** Whether a new TCP connection to 127.0.0.1:port is accepted. */
+export function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export type Defer = (fn: () => Promise<unknown>) => void;
+/** Cleanups of one test, run last-in first-out even when it fails. */
+export function scope(t: TestContext): Defer {
+  const fns: (() => Promise<unknown>)[] = [];
+  t.after(async () => {
+    for (const fn of fns.reverse()) await fn().catch(() => {});
+  });
+  return (fn) => void fns.push(fn);
+}
+
