@@ -2,30 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Permission } from '../src/accounts/permissions.js';
-import { countRows, describeEachStore, type Harness, type TestAccount } from './helpers/harness.js';
+import { fails, ISO, ok, VERSIONS } from './helpers/assertions.js';
+import { countRows, describeEachStore, type TestAccount } from './helpers/harness.js';
 
 const URL = '/v2/apps';
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const VERSIONS = ['2025-11-15', '2026-02-09', '2026-03-01', '2026-03-23', '2026-08-24', '2026-09-03'];
-const ERROR_NAMES: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound' };
-type Res = Awaited<ReturnType<Harness['request']>>;
 type App = { id: string; name: string; createdAt: string; updatedAt: string };
-
-/** A success: the status, and a JSON body (PubNub's client parses one from every 2xx). */
-function ok(r: Res, status = 200) {
-  assert.equal(r.statusCode, status, r.body);
-  assert.match(String(r.headers['content-type']), /^application\/json/);
-  return r.json();
-}
-
-/** An error in the envelope; `message` is the list of problems, or a pattern its single entry matches. */
-function fails(r: Res, status: number, message: string[] | RegExp) {
-  assert.equal(r.statusCode, status, r.body);
-  const { statusCode, error, message: got, ...rest } = r.json();
-  assert.deepEqual([statusCode, error, rest], [status, ERROR_NAMES[status], {}]);
-  if (Array.isArray(message)) assert.deepEqual(got, message);
-  else assert.ok(got.length === 1 && message.test(got[0]), r.body);
-}
 
 describeEachStore('apps', (h) => {
   const req = (acc: TestAccount | string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, version?: string, headers?: Record<string, string>) =>
