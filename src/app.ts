@@ -6,6 +6,8 @@ import { appRoutes } from './apps/apps.routes.js';
 import { AppsService } from './apps/apps.service.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import { assignmentRoutes } from './customers/assignments.routes.js';
+import { AssignmentsService } from './customers/assignments.service.js';
 import { customerRoutes } from './customers/customers.routes.js';
 import { CustomersService } from './customers/customers.service.js';
 import type { Store } from './db/store.js';
@@ -52,7 +54,8 @@ export async function buildApp({ config, store, clock, logger }: AppDeps): Promi
   await app.register(opsRoutes, { store, metrics });
   await app.register(appRoutes, { apps: new AppsService(store, clock) });
   await app.register(keysetRoutes, { keysets: new KeysetsService(store, clock) });
-  await app.register(customerRoutes, { customers: new CustomersService(store, clock) });
+  await app.register(customerRoutes, { prefix: '/v2', customers: new CustomersService(store, clock) });
+  await app.register(assignmentRoutes, { prefix: '/v2', assignments: new AssignmentsService(store, clock) });
   await app.ready();
   return app;
 }

@@ -2,54 +2,70 @@ import type { Kysely, Selectable } from 'kysely';
 import type { CustomersTable, DB } from '../db/schema.js';
 
 export type CustomerRow = Selectable<CustomersTable>;
-export interface AssignmentRow {
-  keyset_id: number;
-  assigned_at: string;
-}
+export type SummaryRow = CustomerRow & { keyset_count: number; app_count: number };
 
 /** Unique index on (account_id, external_id): the store refuses a second live customer with one id. */
 export const EXTERNAL_ID_UNIQUE = { sqlite: 'customers.account_id, customers.external_id', postgres: 'customers_external_id' };
-/** Primary key on customer_keysets.keyset_id: the store refuses a second holder of one keyset. */
-export const KEYSET_HOLDER_UNIQUE = { sqlite: 'customer_keysets.keyset_id', postgres: 'customer_keysets_pkey' };
+
+export interface ListFilter {
+  externalId?: string;
+  appId?: number;
+  /** Rows strictly after this (created_at, id) position. */
+  after?: { created: string; id: string };
+}
 
 export async function externalIdTaken(db: Kysely<DB>, accountId: number, externalId: string): Promise<boolean> {
   const row = await db.selectFrom('customers').select('id').where('account_id', '=', accountId).where('external_id', '=', externalId).executeTakeFirst();
   return row !== undefined;
 }
 
-/** The caller's keysets among `ids`, each with the customer holding it (null when free). */
-export function keysetsWithHolders(db: Kysely<DB>, accountId: number, ids: number[]) {
-  return db
-    .selectFrom('keysets')
-    .leftJoin('customer_keysets', 'customer_keysets.keyset_id', 'keysets.id')
-    .select(['keysets.id as id', 'customer_keysets.customer_id as customerId'])
-    .where('keysets.account_id', '=', accountId)
-    .where('keysets.id', 'in', ids)
-    .execute();
-}
-
 export async function insertCustomer(db: Kysely<DB>, row: CustomerRow): Promise<void> {
   await db.insertInto('customers').values(row).execute();
-}
-
-export async function insertAssignments(db: Kysely<DB>, customerId: string, keysetIds: number[], at: string): Promise<void> {
-  if (keysetIds.length === 0) return;
-  await db
-    .insertInto('customer_keysets')
-    .values(keysetIds.map((id) => ({ keyset_id: id, customer_id: customerId, assigned_at: at })))
-    .execute();
 }
 
 export function findCustomer(db: Kysely<DB>, accountId: number, id: string): Promise<CustomerRow | undefined> {
   return db.selectFrom('customers').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
 }
 
-export function assignmentsOf(db: Kysely<DB>, customerId: string): Promise<AssignmentRow[]> {
-  return db
-    .selectFrom('customer_keysets')
-    .select(['keyset_id', 'assigned_at'])
-    .where('customer_id', '=', customerId)
-    .orderBy('assigned_at')
-    .orderBy('keyset_id')
-    .execute();
+/**
+ * Reads the customer and locks its row until the transaction ends (a no-op update takes the row
+ * lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the whole store). Everything that
+ * changes a customer or its keysets goes through this, so such requests on one customer take turns.
+ */
+export function lockCustomer(db: Kysely<DB>, accountId: number, id: string): Promise<CustomerRow | undefined> {
+  return db.updateTable('customers').set((eb) => ({ account_id: eb.ref('account_id') }))
+    .where('account_id', '=', accountId).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+export async function renameCustomer(db: Kysely<DB>, id: string, name: string, at: string): Promise<void> {
+  await db.updateTable('customers').set({ name, updated_at: at }).where('id', '=', id).execute();
+}
+
+/** Removes the customer; its assignments go with it (ON DELETE CASCADE), its keysets stay. */
+export async function deleteCustomer(db: Kysely<DB>, id: string): Promise<void> {
+  await db.deleteFrom('customers').where('id', '=', id).execute();
+}
+
+/** One page of summaries ordered by (created_at, id), with the keyset and app counts. */
+export function listSummaries(db: Kysely<DB>, accountId: number, filter: ListFilter, limit: number): Promise<SummaryRow[]> {
+  let q = db.selectFrom('customers as c').selectAll('c')
+    .select((eb) => [
+      eb.selectFrom('customer_keysets as ck').select(eb.fn.countAll<number>().as('n')).whereRef('ck.customer_id', '=', 'c.id').as('keyset_count'),
+      eb.selectFrom('customer_keysets as ck').innerJoin('keysets as k', 'k.id', 'ck.keyset_id')
+        .select((e) => e.fn.count<number>('k.app_id').distinct().as('n')).whereRef('ck.customer_id', '=', 'c.id').as('app_count'),
+    ])
+    .where('c.account_id', '=', accountId);
+  if (filter.externalId !== undefined) q = q.where('c.external_id', '=', filter.externalId);
+  if (filter.appId !== undefined) {
+    const appId = filter.appId;
+    q = q.where((eb) => eb.exists(
+      eb.selectFrom('customer_keysets as ck').innerJoin('keysets as k', 'k.id', 'ck.keyset_id').select('ck.keyset_id')
+        .whereRef('ck.customer_id', '=', 'c.id').where('k.app_id', '=', appId),
+    ));
+  }
+  if (filter.after) {
+    const { created, id } = filter.after;
+    q = q.where((eb) => eb.or([eb('c.created_at', '>', created), eb.and([eb('c.created_at', '=', created), eb('c.id', '>', id)])]));
+  }
+  return q.orderBy('c.created_at').orderBy('c.id').limit(limit).execute() as Promise<SummaryRow[]>;
 }

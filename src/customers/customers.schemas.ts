@@ -34,3 +34,70 @@ export const CreateCustomerBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const CustomerSummarySchema = Type.Object({
+  id: Type.String(),
+  externalId: Type.String(),
+  name: Type.String(),
+  created: Type.String({ format: 'date-time' }),
+  updated: Type.String({ format: 'date-time' }),
+  appCount: Type.Integer({ description: 'Apps with at least one keyset the customer holds' }),
+  keysetCount: Type.Integer(),
+});
+
+export const CustomerListSchema = Type.Object({
+  result: Type.Array(CustomerSummarySchema, { description: 'Ordered by created, then id' }),
+  next: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'With limit: the cursor of the next page, null on the last' })),
+});
+
+const DecimalId = (description: string) => Type.String({ pattern: '^[0-9]{1,16}$', description });
+
+export const CustomerListQuery = Type.Object(
+  {
+    appId: Type.Optional(DecimalId('Only customers holding at least one keyset of this app')),
+    externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Exact match (extension)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Page size (extension); without it the whole list is streamed' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'The `next` of the previous page (extension); needs limit' })),
+  },
+  { additionalProperties: false },
+);
+
+export const CustomerParams = Type.Object({ customerId: Type.String({ minLength: 1, maxLength: 255 }) });
+export const CustomerKeysetParams = Type.Object({ customerId: Type.String({ minLength: 1, maxLength: 255 }), keysetId: DecimalId('The keyset id') });
+export const KeysetParams = Type.Object({ keysetId: DecimalId('The keyset id') });
+
+export const UpdateCustomerBody = Type.Object(
+  {
+    name: NameString('The new display name'),
+    externalId: Type.Optional(Type.Unknown({ description: 'Cannot change: sending it is a 400' })),
+  },
+  { additionalProperties: false },
+);
+
+export const AssignBody = Type.Object(
+  { keysetIds: Type.Array(PositiveSafeInteger('A keyset id of the caller\'s account'), { minItems: 1, description: 'Repeats count once; the customer holds at most 5 afterwards' }) },
+  { additionalProperties: false },
+);
+
+export const KeysetsOfCustomerQuery = Type.Object(
+  { customerId: Type.String({ minLength: 1, maxLength: 255 }), appId: Type.Optional(DecimalId('Only keysets of this app')) },
+  { additionalProperties: false },
+);
+
+export const AssignmentListSchema = Type.Object({ result: Type.Array(AssignmentSchema) });
+
+export const KeysetCustomerSchema = Type.Object({
+  result: Type.Object({ id: Type.String(), externalId: Type.String(), name: Type.String(), created: Type.String({ format: 'date-time' }), updated: Type.String({ format: 'date-time' }) }),
+});
+
+export const ApplicationsQuery = Type.Object(
+  {
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1, description: 'From 1' })),
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 100, description: '1 to 100' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ApplicationsSchema = Type.Object({
+  result: Type.Array(Type.Object({ id: Type.Integer(), accountId: Type.Integer() }), { description: 'Ordered by id' }),
+});

@@ -1,29 +1,16 @@
-// OEM customers of a partner account and the keysets they hold (CONTRACT §3–4).
-// Invariants are the store's: a unique index on (account, externalId) and a primary key on the
-// assigned keyset. The checks here only turn the common cases into precise messages; a race that
-// slips past them still ends in the same 400, raised by the constraint.
+// OEM customers of a partner account (CONTRACT §3–4). Invariants are the store's: a unique index on
+// (account, externalId) and a primary key on the assigned keyset. The checks here only turn the
+// common cases into precise messages; a race that slips past them ends in the same 400.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import type { Store } from '../db/store.js';
 import { badRequest, notFound } from '../errors.js';
+import { insertAssignments } from './assignments.repository.js';
+import {
+  checkPrecondition, claimProblems, constraintAsBadRequest, detailOf, externalIdInUse, MAX_KEYSETS_PER_CUSTOMER,
+  type CustomerDetail, type Precondition,
+} from './customer-rules.js';
 import * as repo from './customers.repository.js';
-
-export const MAX_KEYSETS_PER_CUSTOMER = 5;
-
-export interface Assignment {
-  id: number;
-  assignedAt: string;
-}
-
-export interface CustomerDetail {
-  id: string;
-  externalId: string;
-  name: string;
-  created: string;
-  updated: string;
-  keysets: Assignment[];
-}
 
 export interface CreateCustomerInput {
   externalId: string;
@@ -31,18 +18,41 @@ export interface CreateCustomerInput {
   keysetIds?: number[];
 }
 
-const externalIdInUse = (externalId: string) => `externalId ${externalId} is already used by another customer`;
-const keysetHeld = (id: number | string) => `keysetIds: keyset ${id} is already assigned to another customer`;
+export interface CustomerSummary {
+  id: string;
+  externalId: string;
+  name: string;
+  created: string;
+  updated: string;
+  appCount: number;
+  keysetCount: number;
+}
 
-function toDetail(row: repo.CustomerRow, assignments: repo.AssignmentRow[]): CustomerDetail {
-  return {
-    id: row.id,
-    externalId: row.external_id,
-    name: row.name,
-    created: row.created_at,
-    updated: row.updated_at,
-    keysets: assignments.map((a) => ({ id: a.keyset_id, assignedAt: a.assigned_at })),
-  };
+export interface ListQuery {
+  externalId?: string;
+  appId?: number;
+}
+
+/** Rows fetched per query while streaming a whole list: memory stays flat whatever the list's size. */
+const STREAM_CHUNK = 500;
+
+const toSummary = (r: repo.SummaryRow): CustomerSummary => ({
+  id: r.id, externalId: r.external_id, name: r.name, created: r.created_at, updated: r.updated_at,
+  appCount: Number(r.app_count), keysetCount: Number(r.keyset_count),
+});
+
+function encodeCursor(s: CustomerSummary): string {
+  return Buffer.from(JSON.stringify([s.created, s.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { created: string; id: string } {
+  try {
+    const [created, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof created === 'string' && typeof id === 'string') return { created, id };
+  } catch {
+    // fall through
+  }
+  throw badRequest('cursor is not a cursor this server issued');
 }
 
 export class CustomersService {
@@ -57,7 +67,7 @@ export class CustomersService {
         if (keysetIds.length > MAX_KEYSETS_PER_CUSTOMER) {
           problems.push(`keysetIds must name at most ${MAX_KEYSETS_PER_CUSTOMER} distinct keysets (got ${keysetIds.length})`);
         } else if (keysetIds.length > 0) {
-          problems.push(...(await this.claimProblems(trx, accountId, keysetIds)));
+          problems.push(...(await claimProblems(trx, accountId, keysetIds)));
         }
         if (problems.length > 0) throw badRequest(problems);
 
@@ -66,39 +76,57 @@ export class CustomersService {
           id: randomUUID(), account_id: accountId, external_id: input.externalId, name: input.name, created_at: now, updated_at: now,
         };
         await repo.insertCustomer(trx, row);
-        await repo.insertAssignments(trx, row.id, keysetIds, now);
-        return toDetail(row, await repo.assignmentsOf(trx, row.id));
+        await insertAssignments(trx, row.id, keysetIds, now);
+        return detailOf(trx, row);
       });
     } catch (error) {
-      throw this.constraintAsBadRequest(error, input.externalId);
+      throw constraintAsBadRequest(error, input.externalId);
     }
   }
 
   async get(accountId: number, id: string): Promise<CustomerDetail> {
     const row = await repo.findCustomer(this.store.db, accountId, id);
     if (!row) throw notFound(`customer ${id} not found`);
-    return toDetail(row, await repo.assignmentsOf(this.store.db, id));
+    return detailOf(this.store.db, row);
   }
 
-  /** Why each requested keyset cannot be claimed: unknown (or another account's) or already held. */
-  private async claimProblems(trx: Store['db'], accountId: number, keysetIds: number[], holder?: string): Promise<string[]> {
-    const found = new Map((await repo.keysetsWithHolders(trx, accountId, keysetIds)).map((k) => [k.id, k.customerId]));
-    const problems: string[] = [];
-    for (const id of keysetIds) {
-      if (!found.has(id)) problems.push(`keysetIds: keyset ${id} not found`);
-      else if (found.get(id) !== null && found.get(id) !== holder) problems.push(keysetHeld(id));
-    }
-    return problems;
+  async rename(accountId: number, id: string, name: string, precondition?: Precondition): Promise<CustomerDetail> {
+    return this.store.write(async (trx) => {
+      const row = await repo.lockCustomer(trx, accountId, id);
+      if (!row) throw notFound(`customer ${id} not found`);
+      checkPrecondition(await detailOf(trx, row), precondition);
+      const now = this.clock.now().toISOString();
+      await repo.renameCustomer(trx, id, name, now);
+      return detailOf(trx, { ...row, name, updated_at: now });
+    });
   }
 
-  private constraintAsBadRequest(error: unknown, externalId: string): unknown {
-    if (isUniqueViolation(error, repo.EXTERNAL_ID_UNIQUE)) return badRequest(externalIdInUse(externalId));
-    if (isUniqueViolation(error, repo.KEYSET_HOLDER_UNIQUE)) {
-      const id = /\(keyset_id\)=\((\d+)\)/.exec(String((error as { detail?: string }).detail))?.[1];
-      return badRequest(keysetHeld(id ?? 'in keysetIds'));
+  async delete(accountId: number, id: string, precondition?: Precondition): Promise<void> {
+    await this.store.write(async (trx) => {
+      const row = await repo.lockCustomer(trx, accountId, id);
+      if (!row) throw notFound(`customer ${id} not found`);
+      checkPrecondition(await detailOf(trx, row), precondition);
+      await repo.deleteCustomer(trx, id);
+    });
+  }
+
+  /** One page after `cursor`; `next` is null on the last page. */
+  async listPage(accountId: number, query: ListQuery, limit: number, cursor?: string) {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const rows = await repo.listSummaries(this.store.db, accountId, { ...query, after }, limit + 1);
+    const items = rows.slice(0, limit).map(toSummary);
+    return { items, next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };
+  }
+
+  /** The whole list, fetched in short keyset-paginated queries so no query holds the store for long. */
+  async *listAll(accountId: number, query: ListQuery): AsyncGenerator<CustomerSummary> {
+    let after: { created: string; id: string } | undefined;
+    for (;;) {
+      const rows = await repo.listSummaries(this.store.db, accountId, { ...query, after }, STREAM_CHUNK);
+      for (const row of rows) yield toSummary(row);
+      if (rows.length < STREAM_CHUNK) return;
+      const last = rows[rows.length - 1]!;
+      after = { created: last.created_at, id: last.id };
     }
-    // A keyset deleted between the check and the insert.
-    if (isForeignKeyViolation(error)) return badRequest('keysetIds: a keyset was deleted while being assigned');
-    return error;
   }
 }

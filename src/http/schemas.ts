@@ -8,6 +8,7 @@ const EXAMPLE_MESSAGES: Record<number, string> = {
   401: 'invalid API key',
   403: 'this API key lacks the oem:write permission',
   404: 'customer 3f1c… not found',
+  412: 'If-Match does not match the current ETag of customer 3f1c…',
   413: 'Request body is too large',
   415: 'Unsupported Media Type: text/plain; send the body as application/json',
   500: 'Internal server error (request id 5b9f3a9e-3f6b-4c1e-9c63-0c6f1f0a9b11)',
@@ -26,19 +27,20 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Unauthorized: missing, unknown, revoked or expired API key',
   403: 'Forbidden: the key lacks the permission, or the account is not an OEM partner',
   404: 'Not found in the caller\'s account',
+  412: 'If-Match was sent and does not match the current ETag',
   413: 'Payload too large',
   415: 'Unsupported media type: bodies must be application/json',
   500: 'Internal error: a generic message with the request id',
 };
 
 /** The error responses a route documents; every authenticated route can answer 400/401/403/500. */
-export function errorResponses(...extra: (404 | 413 | 415)[]): Record<number, TSchema> {
+export function errorResponses(...extra: (404 | 412 | 413 | 415)[]): Record<number, TSchema> {
   const codes = [400, 401, 403, ...extra, 500].sort();
   return Object.fromEntries(codes.map((c) => [c, errorEnvelopeSchema(c, ERROR_DESCRIPTIONS[c]!)]));
 }
 
 /** A body for POST/PUT/PATCH can also be refused for its size or content type. */
-export const bodyErrorResponses = (...extra: 404[]) => errorResponses(...extra, 413, 415);
+export const bodyErrorResponses = (...extra: (404 | 412)[]) => errorResponses(...extra, 413, 415);
 
 /** 1–255 Unicode code points that both stores can hold exactly. */
 export const NameString = (description: string) =>
