@@ -5,7 +5,7 @@ import { AccountsService } from './accounts/accounts.service.js';
 import { appRoutes } from './apps/apps.routes.js';
 import { AppsService } from './apps/apps.service.js';
 import type { Clock } from './clock.js';
-import type { Config } from './config.js';
+import { DEFAULT_TOKEN_ISSUER, type Config } from './config.js';
 import { assignmentRoutes } from './customers/assignments.routes.js';
 import { AssignmentsService } from './customers/assignments.service.js';
 import { customerRoutes } from './customers/customers.routes.js';
@@ -13,7 +13,7 @@ import { CustomersService } from './customers/customers.service.js';
 import type { Store } from './db/store.js';
 import { registerAccess } from './http/access.js';
 import { registerJsonParser } from './http/content-type.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
 import { registerGracefulClose } from './http/graceful-close.js';
 import { createMetrics, registerObservability } from './http/observability.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -21,9 +21,14 @@ import { validatorCompiler } from './http/validation.js';
 import { keysetRoutes } from './keysets/keysets.routes.js';
 import { KeysetsService } from './keysets/keysets.service.js';
 import { opsRoutes } from './ops/ops.routes.js';
+import { sessionRoutes } from './users/session.routes.js';
+import { UsersService } from './users/users.service.js';
+import { SigningKeys } from './tokens/signing-keys.js';
+import { jwksRoutes, tokenRoutes } from './tokens/tokens.routes.js';
+import { TokensService } from './tokens/tokens.service.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'bodyLimit'>;
+  config: Pick<Config, 'bodyLimit'> & Partial<Pick<Config, 'tokenIssuer'>>;
   store: Store;
   clock: Clock;
   /** A pino logger; omitted → silent (tests). */
@@ -38,7 +43,11 @@ export async function buildApp({ config, store, clock, logger }: AppDeps): Promi
     // One line per request, written by registerObservability, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: config.bodyLimit,
-    return503OnClosing: true,
+    // While closing, requests on open connections are still answered properly (with Connection: close).
+    return503OnClosing: false,
+    routerOptions: { maxParamLength: 512 },
+    frameworkErrors,
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
 
@@ -47,15 +56,34 @@ export async function buildApp({ config, store, clock, logger }: AppDeps): Promi
   registerObservability(app, metrics);
   registerGracefulClose(app);
   registerJsonParser(app);
-  const accounts = new AccountsService(store, clock);
-  registerAccess(app, accounts);
+  const accounts = new AccountsService(store.db, clock);
+  const users = new UsersService(store, clock);
+  registerAccess(app, { apiKey: (key) => accounts.authenticate(key), session: (token) => users.authenticate(token) });
   await registerOpenApi(app);
 
   await app.register(opsRoutes, { store, metrics });
   await app.register(appRoutes, { apps: new AppsService(store, clock) });
   await app.register(keysetRoutes, { keysets: new KeysetsService(store, clock) });
-  await app.register(customerRoutes, { prefix: '/v2', customers: new CustomersService(store, clock) });
-  await app.register(assignmentRoutes, { prefix: '/v2', assignments: new AssignmentsService(store, clock) });
+  const customers = new CustomersService(store, clock);
+  const assignments = new AssignmentsService(store, clock);
+  const signingKeys = new SigningKeys(store, clock);
+  const tokens = new TokensService(store, clock, signingKeys, config.tokenIssuer ?? DEFAULT_TOKEN_ISSUER);
+  const oemRoutes = async (scope: FastifyInstance) => {
+    await scope.register(customerRoutes, { customers });
+    await scope.register(assignmentRoutes, { assignments });
+    await scope.register(tokenRoutes, { tokens });
+  };
+  await app.register(oemRoutes, { prefix: '/v2' });
+  // The same OEM handlers again under /api for PubNub's older session API (CONTRACT §7).
+  await app.register(sessionRoutes, { users });
+  await app.register(async (legacy) => {
+    legacy.addHook('onRoute', (route) => {
+      const access = route.config?.access;
+      if (access) route.config = { ...route.config, access: { ...access, legacy: true } };
+    });
+    await oemRoutes(legacy);
+  }, { prefix: '/api' });
+  await app.register(jwksRoutes, { signingKeys });
   await app.ready();
   return app;
 }

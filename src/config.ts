@@ -6,9 +6,12 @@ export interface Config {
   readonly logLevel: string;
   readonly bodyLimit: number;
   readonly bootstrapApiKey: string | undefined;
+  /** The `iss` claim of access tokens. */
+  readonly tokenIssuer: string;
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/oem.sqlite';
+export const DEFAULT_TOKEN_ISSUER = 'oem-customer-server';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export class ConfigError extends Error {}
@@ -41,6 +44,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (bootstrapApiKey !== undefined && (bootstrapApiKey.length < 20 || !/^[\x21-\x7e]+$/.test(bootstrapApiKey))) {
     throw new ConfigError('OEM_BOOTSTRAP_API_KEY must be at least 20 printable ASCII characters without spaces');
   }
+  const tokenIssuer = env.TOKEN_ISSUER?.trim() || DEFAULT_TOKEN_ISSUER;
+  // Verifiers compare iss exactly: a control character or a huge value is surely a mistake.
+  if (tokenIssuer.length > 255 || /[\u0000-\u001f\u007f]/.test(tokenIssuer)) {
+    throw new ConfigError('TOKEN_ISSUER must be at most 255 characters without control characters');
+  }
   return Object.freeze({
     host: env.HOST?.trim() || '127.0.0.1',
     port: parsePort(env.PORT?.trim() || '8080'),
@@ -48,5 +56,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     bodyLimit: parseBytes('BODY_LIMIT', env.BODY_LIMIT?.trim() || '1048576'),
     bootstrapApiKey,
+    tokenIssuer,
   });
 }

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   Conflict: 409,
   PreconditionFailed: 412,
   PayloadTooLarge: 413,
+  URITooLong: 414,
   UnsupportedMediaType: 415,
   UnprocessableEntity: 422,
   TooManyRequests: 429,
@@ -46,4 +47,3 @@ export class AppError extends Error {
 export const badRequest = (messages: string | string[]) => new AppError('BadRequest', messages);
 export const notFound = (message: string) => new AppError('NotFound', message);
 export const forbidden = (message: string) => new AppError('Forbidden', message);
-export const unauthorized = (message: string) => new AppError('Unauthorized', message);

@@ -1,4 +1,4 @@
-// config → store → migrate → bootstrap → app → listen, and a graceful stop on SIGTERM/SIGINT.
+// config → store → migrate → bootstrap → signing key → app → listen, and a graceful stop on SIGTERM/SIGINT.
 import type { FastifyInstance } from 'fastify';
 import { bootstrap } from './accounts/bootstrap.js';
 import { buildApp } from './app.js';
@@ -7,6 +7,7 @@ import { loadConfig } from './config.js';
 import { migrate } from './db/migrations.js';
 import { openStore, type Store } from './db/store.js';
 import { createLogger } from './logger.js';
+import { SigningKeys } from './tokens/signing-keys.js';
 
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ app: FastifyInstance; store: Store }> {
   const config = loadConfig(env);
@@ -26,6 +27,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
         );
       }
     }
+    // Exactly one of several processes starting at once creates the first access-token signing key.
+    const signing = await new SigningKeys(store, systemClock).ensure();
+    if (signing.created) logger.info({ kid: signing.kid }, 'created the access-token signing key');
     const app = await buildApp({ config, store, clock: systemClock, logger });
     await app.listen({ host: config.host, port: config.port });
     return { app, store };

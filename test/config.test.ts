@@ -6,13 +6,14 @@ describe('configuration', () => {
   test('defaults', () => {
     assert.deepEqual({ ...loadConfig({}) }, {
       host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/oem.sqlite', logLevel: 'info', bodyLimit: 1048576, bootstrapApiKey: undefined,
+      tokenIssuer: 'oem-customer-server',
     });
     assert.ok(Object.isFrozen(loadConfig({})));
   });
 
   test('values are read and converted', () => {
     const c = loadConfig({ HOST: '0.0.0.0', PORT: '9000', DATABASE_URL: 'postgres://u@h/d', LOG_LEVEL: 'DEBUG', BODY_LIMIT: '512kb', OEM_BOOTSTRAP_API_KEY: 'oem_abcdefghijklmnopqrstuvwxyz' });
-    assert.deepEqual({ ...c }, { host: '0.0.0.0', port: 9000, databaseUrl: 'postgres://u@h/d', logLevel: 'debug', bodyLimit: 524288, bootstrapApiKey: 'oem_abcdefghijklmnopqrstuvwxyz' });
+    assert.deepEqual({ ...c }, { host: '0.0.0.0', port: 9000, databaseUrl: 'postgres://u@h/d', logLevel: 'debug', bodyLimit: 524288, bootstrapApiKey: 'oem_abcdefghijklmnopqrstuvwxyz', tokenIssuer: 'oem-customer-server' });
     assert.equal(loadConfig({ BODY_LIMIT: '2mb' }).bodyLimit, 2 * 1024 * 1024);
     assert.equal(loadConfig({ BODY_LIMIT: '100' }).bodyLimit, 100);
   });

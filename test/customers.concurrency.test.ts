@@ -1,9 +1,9 @@
 // The invariants of CONTRACT §3 under concurrency, enforced by the store itself: within one
 // process (PostgreSQL's pool runs requests truly in parallel) and across server processes.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { countRows, describeEachStore, freshStore, STORE_KINDS, type StoreHandle } from './helpers/harness.js';
-import { startServerProcess, type ServerProcess } from './helpers/process.js';
+import { test } from 'node:test';
+import { countRows, describeEachStore, STORE_KINDS } from './helpers/harness.js';
+import { describeServerPair } from './helpers/process.js';
 
 const URL = '/v2/oem/customers';
 
@@ -43,6 +43,17 @@ describeEachStore('concurrent creates in one process', (h) => {
     assert.equal(customers.length, 1);
   });
 
+  test('creates claiming the same keysets in different orders never deadlock into a 500', async () => {
+    const acc = await h().account();
+    for (let round = 0; round < 10; round++) {
+      const { keysetIds } = await h().keysets(acc, 5);
+      const orders = Array.from({ length: 8 }, (_, i) => (i % 2 ? [...keysetIds].reverse() : [...keysetIds.slice(i % 5), ...keysetIds.slice(0, i % 5)]));
+      const responses = await Promise.all(orders.map((ids, i) =>
+        h().request({ method: 'POST', url: URL, key: acc.key, body: { externalId: `order-${round}-${i}`, name: 'n', keysetIds: ids } })));
+      assert.deepEqual(tally(responses.map((r) => r.statusCode)), { 200: 1, 400: 7 }, `round ${round}`);
+    }
+  });
+
   test('the store itself refuses a duplicate externalId and a second holder (not only the service)', async () => {
     const acc = await h().account();
     const { keysetIds } = await h().keysets(acc, 1);
@@ -59,53 +70,26 @@ describeEachStore('concurrent creates in one process', (h) => {
 // Two server processes on one store: an in-process check could not see the other process's
 // requests, so only the store's constraints and locks can keep the invariants.
 for (const kind of STORE_KINDS) {
-  describe(`concurrent creates across two server processes [${kind}]`, () => {
-    const KEY = 'oem_test_bootstrap_key_for_concurrency_0123456789';
-    let handle: StoreHandle;
-    let servers: ServerProcess[] = [];
-
-    before(async () => {
-      handle = await freshStore(kind);
-      const env = { DATABASE_URL: handle.url, OEM_BOOTSTRAP_API_KEY: KEY };
-      servers = await Promise.all([startServerProcess(env), startServerProcess(env)]);
-    });
-    after(async () => {
-      await Promise.all(servers.map((s) => s.stop()));
-      await handle.destroy();
-    });
-
-    const post = (i: number, body: unknown) =>
-      fetch(`${servers[i % servers.length]!.baseUrl}${URL}`, {
-        method: 'POST',
-        headers: { authorization: KEY, 'pubnub-version': '2026-02-09', 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  describeServerPair('concurrent creates across two server processes', kind, (pair) => {
+    const post = (i: number, body: unknown) => pair().call(i, 'POST', URL, body);
 
     test('50 creates of one externalId spread over both → exactly one 200', async () => {
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => post(i, { externalId: 'shared', name: `n${i}` })));
       assert.deepEqual(tally(results.map((r) => r.status)), { 200: 1, 400: 49 });
-      const n = await handle.store.db.selectFrom('customers').select('id').where('external_id', '=', 'shared').execute();
+      const n = await pair().handle.store.db.selectFrom('customers').select('id').where('external_id', '=', 'shared').execute();
       assert.equal(n.length, 1);
     });
 
     test('20 creates claiming one keyset spread over both → exactly one 200', async () => {
-      const app = await fetch(`${servers[0]!.baseUrl}/v2/apps`, {
-        method: 'POST',
-        headers: { authorization: KEY, 'pubnub-version': '2026-02-09', 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'a' }),
-      }).then((r) => r.json());
-      const ks = await fetch(`${servers[1]!.baseUrl}/v2/keysets`, {
-        method: 'POST',
-        headers: { authorization: KEY, 'pubnub-version': '2026-02-09', 'content-type': 'application/json' },
-        body: JSON.stringify({ keyset: { name: 'k', appId: app.id, type: 'testing' } }),
-      }).then((r) => r.json());
+      const app = (await pair().call(0, 'POST', '/v2/apps', { name: 'a' })).body;
+      const ks = (await pair().call(1, 'POST', '/v2/keysets', { keyset: { name: 'k', appId: app.id, type: 'testing' } })).body;
       const keysetId = Number(ks.keyset.id);
-      const before = await countRows(handle.store, 'customers');
+      const before = await countRows(pair().handle.store, 'customers');
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i, { externalId: `claim${i}`, name: 'n', keysetIds: [keysetId] })));
       assert.deepEqual(tally(results.map((r) => r.status)), { 200: 1, 400: 19 });
-      const holders = await handle.store.db.selectFrom('customer_keysets').selectAll().where('keyset_id', '=', keysetId).execute();
+      const holders = await pair().handle.store.db.selectFrom('customer_keysets').selectAll().where('keyset_id', '=', keysetId).execute();
       assert.equal(holders.length, 1);
-      assert.equal(await countRows(handle.store, 'customers'), before + 1);
+      assert.equal(await countRows(pair().handle.store, 'customers'), before + 1);
     });
   });
 }

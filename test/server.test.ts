@@ -201,7 +201,7 @@ for (const kind of STORE_KINDS) {
       const preset = presetKey();
       const p = await start(defer, { DATABASE_URL: store.url, OEM_BOOTSTRAP_API_KEY: preset, LOG_LEVEL: 'trace' });
       const [made, revoked] = await withStore(store.url, async (s) => {
-        const accounts = new AccountsService(s, systemClock);
+        const accounts = new AccountsService(s.db, systemClock);
         const a = await accounts.createApiKey({ accountId: 1, permissions: ['oem:read', 'oem:write', 'apps:read', 'apps:write', 'keysets:read', 'keysets:write'] });
         const b = await accounts.createApiKey({ accountId: 1, permissions: ['oem:write'] });
         await accounts.revokeApiKey(b.id);

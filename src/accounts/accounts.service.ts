@@ -1,7 +1,9 @@
 // Accounts and their API keys. A key is shown once, at creation; only its SHA-256 hash is stored.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../secrets.js';
 import type { Clock } from '../clock.js';
-import type { Store } from '../db/store.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import * as repo from './accounts.repository.js';
 import { isPermission, PERMISSIONS, type Permission } from './permissions.js';
@@ -23,7 +25,8 @@ export interface ApiKeyInfo {
 }
 
 export interface Principal {
-  keyId: number;
+  /** Who is calling: `api-key:<id>` or `user:<id>` (a legacy session); the unit for per-caller limits. */
+  credential: string;
   accountId: number;
   permissions: ReadonlySet<string>;
   oemEnabled: boolean;
@@ -32,9 +35,7 @@ export interface Principal {
 const KEY_PREFIX = 'oem_';
 const SHOWN_PREFIX_LENGTH = KEY_PREFIX.length + 6;
 
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
+export const hashApiKey = sha256Hex;
 
 /** 256 random bits behind a recognisable prefix. */
 export function generateApiKey(): string {
@@ -67,17 +68,18 @@ function toKeyInfo(row: repo.ApiKeyRow): ApiKeyInfo {
 }
 
 export class AccountsService {
-  constructor(private readonly store: Store, private readonly clock: Clock) {}
+  /** `db` may be a transaction: bootstrap creates the first account and key inside its own. */
+  constructor(private readonly db: Kysely<DB>, private readonly clock: Clock) {}
 
   async createAccount(input: { name: string; oemEnabled: boolean }): Promise<Account> {
     const name = input.name.trim();
     if (name.length < 1 || name.length > 255) throw badRequest('name must be 1 to 255 characters long');
-    const row = await repo.insertAccount(this.store.db, { name, oemEnabled: input.oemEnabled, createdAt: this.now() });
+    const row = await repo.insertAccount(this.db, { name, oemEnabled: input.oemEnabled, createdAt: this.now() });
     return toAccount(row);
   }
 
   async getAccount(id: number): Promise<Account> {
-    const row = await repo.findAccount(this.store.db, id);
+    const row = await repo.findAccount(this.db, id);
     if (!row) throw notFound(`account ${id} not found`);
     return toAccount(row);
   }
@@ -92,7 +94,7 @@ export class AccountsService {
     const now = this.clock.now();
     const expiresAt = input.expiresInMs === undefined ? null : new Date(now.getTime() + input.expiresInMs).toISOString();
     const permissions = [...new Set(input.permissions)] as Permission[];
-    const row = await repo.insertApiKey(this.store.db, {
+    const row = await repo.insertApiKey(this.db, {
       account_id: input.accountId,
       key_hash: hashApiKey(key),
       key_prefix: key.slice(0, SHOWN_PREFIX_LENGTH),
@@ -105,12 +107,12 @@ export class AccountsService {
 
   async listApiKeys(accountId: number): Promise<ApiKeyInfo[]> {
     await this.getAccount(accountId);
-    return (await repo.listApiKeys(this.store.db, accountId)).map(toKeyInfo);
+    return (await repo.listApiKeys(this.db, accountId)).map(toKeyInfo);
   }
 
   async revokeApiKey(id: number): Promise<ApiKeyInfo> {
-    await repo.revokeApiKey(this.store.db, id, this.now());
-    const row = await repo.findApiKey(this.store.db, id);
+    await repo.revokeApiKey(this.db, id, this.now());
+    const row = await repo.findApiKey(this.db, id);
     if (!row) throw notFound(`API key ${id} not found`);
     return toKeyInfo(row);
   }
@@ -118,12 +120,12 @@ export class AccountsService {
   /** The principal behind a presented key, or an Unauthorized error saying why not. */
   async authenticate(presented: string | undefined): Promise<Principal> {
     if (!presented) throw new AppError('Unauthorized', 'missing API key: send it in the Authorization header');
-    const found = await repo.findApiKeyByHash(this.store.db, hashApiKey(presented));
+    const found = await repo.findApiKeyByHash(this.db, hashApiKey(presented));
     if (!found) throw new AppError('Unauthorized', 'invalid API key');
     if (found.revokedAt !== null) throw new AppError('Unauthorized', 'this API key has been revoked');
     if (found.expiresAt !== null && found.expiresAt <= this.now()) throw new AppError('Unauthorized', 'this API key has expired');
     return {
-      keyId: found.keyId,
+      credential: `api-key:${found.keyId}`,
       accountId: found.accountId,
       permissions: new Set(found.permissions.split(' ')),
       oemEnabled: found.oemEnabled === 1,

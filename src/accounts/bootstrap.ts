@@ -19,8 +19,7 @@ export async function bootstrap(store: Store, clock: Clock, presetKey: string | 
   return store.write(async (trx) => {
     // The meta row is the claim: a concurrent starter blocks on it and then finds it taken.
     if (!(await claimMeta(trx, 'bootstrapped_at', clock.now().toISOString()))) return undefined;
-    const scoped = { ...store, db: trx } as Store;
-    const accounts = new AccountsService(scoped, clock);
+    const accounts = new AccountsService(trx, clock);
     const account = await accounts.createAccount({ name: BOOTSTRAP_ACCOUNT_NAME, oemEnabled: true });
     const key = await accounts.createApiKey({ accountId: account.id, permissions: [...PERMISSIONS], key: presetKey });
     return { accountId: account.id, keyId: key.id, ...(presetKey ? {} : { generatedKey: key.key }) };

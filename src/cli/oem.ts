@@ -1,13 +1,15 @@
 // The `oem` command: administers the store named by DATABASE_URL and prints one JSON object.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AccountsService, parseDuration } from '../accounts/accounts.service.js';
-import { PERMISSIONS } from '../accounts/permissions.js';
+import { isPermission, PERMISSIONS } from '../accounts/permissions.js';
 import { systemClock } from '../clock.js';
 import { ConfigError, databaseUrlFrom } from '../config.js';
 import { migrate } from '../db/migrations.js';
 import { openStore, StoreUrlError, type Store } from '../db/store.js';
 import { AppError } from '../errors.js';
 import { closeOnSignals, startServer } from '../server.js';
+import { SigningKeys } from '../tokens/signing-keys.js';
+import { UsersService } from '../users/users.service.js';
 
 const USAGE = `usage: oem <command> [options]   (acts on DATABASE_URL, default sqlite:./data/oem.sqlite)
 
@@ -15,6 +17,9 @@ const USAGE = `usage: oem <command> [options]   (acts on DATABASE_URL, default s
   oem keys create --account ID --permissions P1,P2,... [--expires-in 30s|15m|12h|7d]
   oem keys list --account ID
   oem keys revoke KEY_ID
+  oem signing-keys rotate
+  oem users create --account ID --email EMAIL --password PASSWORD
+  oem users set-password --email EMAIL --password PASSWORD   (ends the user's sessions)
   oem migrate
   oem serve
 
@@ -38,11 +43,19 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
   }
 }
 
+/** --email and --password; the password may come from OEM_PASSWORD instead, to keep it off the command line. */
+function credentials(values: Record<string, unknown>): { email: string; password: string } {
+  if (typeof values.email !== 'string') throw new UsageError('--email is required');
+  const password = typeof values.password === 'string' ? values.password : process.env.OEM_PASSWORD;
+  if (password === undefined) throw new UsageError('--password (or the OEM_PASSWORD variable) is required');
+  return { email: values.email, password };
+}
+
 async function withStore<T>(fn: (store: Store, accounts: AccountsService) => Promise<T>): Promise<T> {
   const store = await openStore(databaseUrlFrom(process.env));
   try {
     await migrate(store);
-    return await fn(store, new AccountsService(store, systemClock));
+    return await fn(store, new AccountsService(store.db, systemClock));
   } finally {
     await store.close();
   }
@@ -63,6 +76,10 @@ async function run(argv: string[]): Promise<unknown> {
       const accountId = positiveInt(values.account as string | undefined, '--account');
       if (typeof values.permissions !== 'string') throw new UsageError('--permissions is required');
       const permissions = values.permissions.split(',').map((p: string) => p.trim()).filter(Boolean);
+      const unknown = permissions.filter((p) => !isPermission(p));
+      if (unknown.length > 0 || permissions.length === 0) {
+        throw new UsageError(`--permissions must list one or more of ${PERMISSIONS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+      }
       let expiresInMs: number | undefined;
       if (values['expires-in'] !== undefined) {
         expiresInMs = parseDuration(String(values['expires-in']));
@@ -79,6 +96,21 @@ async function run(argv: string[]): Promise<unknown> {
       const { positionals } = parse(rest, {}, 1);
       const id = positiveInt(positionals[0], 'KEY_ID');
       return withStore((_s, accounts) => accounts.revokeApiKey(id));
+    }
+    case 'signing-keys rotate': {
+      parse(rest, {});
+      return withStore((store) => new SigningKeys(store, systemClock).rotate());
+    }
+    case 'users create': {
+      const { values } = parse(rest, { account: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' } });
+      const accountId = positiveInt(values.account as string | undefined, '--account');
+      const { email, password } = credentials(values);
+      return withStore((s) => new UsersService(s, systemClock).createUser({ accountId, email, password }));
+    }
+    case 'users set-password': {
+      const { values } = parse(rest, { email: { type: 'string' }, password: { type: 'string' } });
+      const { email, password } = credentials(values);
+      return withStore((s) => new UsersService(s, systemClock).setPassword({ email, password }));
     }
     case 'migrate': {
       parse(argv.slice(1), {});

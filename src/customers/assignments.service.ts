@@ -12,7 +12,8 @@ export class AssignmentsService {
 
   /** Additive: a keyset already held keeps its first assignedAt; the cap counts what is held afterwards. */
   async assign(accountId: number, customerId: string, requested: number[]): Promise<CustomerDetail> {
-    const keysetIds = [...new Set(requested)];
+    // Ascending, so concurrent requests take the keysets' row locks in one order and cannot deadlock.
+    const keysetIds = [...new Set(requested)].sort((a, b) => a - b);
     try {
       return await this.store.write(async (trx) => {
         const row = await lockCustomer(trx, accountId, customerId);

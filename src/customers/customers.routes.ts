@@ -59,7 +59,6 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSer
         response: { 200: CustomerDetailSchema, ...bodyErrorResponses(404, 412) },
       },
       handler: async (req, reply) => {
-        if (req.body.externalId !== undefined) throw badRequest('externalId cannot be changed');
         const { customerId } = req.params;
         return sendDetail(reply, await customers.rename(principalOf(req).accountId, customerId, req.body.name, parseIfMatch(req.headers['if-match'])));
       },

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { NameString, PositiveSafeInteger } from '../http/schemas.js';
+import { DecimalId, NameString, PositiveSafeInteger } from '../http/schemas.js';
 
 export const EXTERNAL_ID_PATTERN = '^[a-zA-Z0-9_-]+$';
 
@@ -50,7 +50,6 @@ export const CustomerListSchema = Type.Object({
   next: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'With limit: the cursor of the next page, null on the last' })),
 });
 
-const DecimalId = (description: string) => Type.String({ pattern: '^[0-9]{1,16}$', description });
 
 export const CustomerListQuery = Type.Object(
   {
@@ -69,7 +68,7 @@ export const KeysetParams = Type.Object({ keysetId: DecimalId('The keyset id') }
 export const UpdateCustomerBody = Type.Object(
   {
     name: NameString('The new display name'),
-    externalId: Type.Optional(Type.Unknown({ description: 'Cannot change: sending it is a 400' })),
+    externalId: Type.Optional(Type.Unknown({ 'x-immutable': true, description: 'Cannot change: sending it is a 400' })),
   },
   { additionalProperties: false },
 );

@@ -45,12 +45,18 @@ function encodeCursor(s: CustomerSummary): string {
   return Buffer.from(JSON.stringify([s.created, s.id])).toString('base64url');
 }
 
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function decodeCursor(cursor: string): { created: string; id: string } {
+  let position: unknown;
   try {
-    const [created, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof created === 'string' && typeof id === 'string') return { created, id };
+    position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through
+    position = undefined;
+  }
+  if (Array.isArray(position) && position.length === 2) {
+    const [created, id] = position as unknown[];
+    if (typeof created === 'string' && ISO_MS.test(created) && typeof id === 'string' && id.length > 0) return { created, id };
   }
   throw badRequest('cursor is not a cursor this server issued');
 }
@@ -59,7 +65,8 @@ export class CustomersService {
   constructor(private readonly store: Store, private readonly clock: Clock) {}
 
   async create(accountId: number, input: CreateCustomerInput): Promise<CustomerDetail> {
-    const keysetIds = [...new Set(input.keysetIds ?? [])];
+    // Ascending, so concurrent requests take the keysets' row locks in one order and cannot deadlock.
+    const keysetIds = [...new Set(input.keysetIds ?? [])].sort((a, b) => a - b);
     try {
       return await this.store.write(async (trx) => {
         const problems: string[] = [];

@@ -78,6 +78,41 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('customer_keysets_customer').on('customer_keysets').columns(['customer_id', 'assigned_at', 'keyset_id']).execute();
       },
     },
+    // Keys that sign access tokens (src/tokens/signing-keys.ts). In the store, not on a node's disk,
+    // so every process signs with the same key and tokens survive restarts. retire_after is null for
+    // the current key; a rotated-out key stays in the JWKS until that time.
+    '0002_signing_keys': {
+      async up(db: Db) {
+        await db.schema.createTable('signing_keys')
+          .addColumn('kid', 'text', (c) => c.primaryKey())
+          .addColumn('alg', 'text', (c) => c.notNull())
+          .addColumn('private_jwk', 'text', (c) => c.notNull())
+          .addColumn('public_jwk', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('retire_after', 'text')
+          .execute();
+      },
+    },
+    // Users of partner accounts and their session tokens: PubNub's older session API (CONTRACT §7).
+    '0003_users_sessions': {
+      async up(db: Db) {
+        await withId(db, 'users')
+          .addColumn('account_id', bigint, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('password_changed_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('users_email').unique().on('users').column('email').execute();
+        await db.schema.createTable('sessions')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey()) // SHA-256 of the token; the token is never stored
+          .addColumn('user_id', bigint, (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+      },
+    },
   };
 }
 

@@ -56,6 +56,31 @@ export interface CustomerKeysetsTable {
   assigned_at: string;
 }
 
+export interface SigningKeysTable {
+  kid: string; // the RFC 7638 thumbprint of the public key
+  alg: string; // 'ES256'
+  private_jwk: string; // JSON; never logged, never leaves src/tokens/signing-keys.ts
+  public_jwk: string; // JSON, as served in /.well-known/jwks.json
+  created_at: string;
+  retire_after: string | null; // null for the current key; else the JWKS serves it until this time
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  account_id: number;
+  email: string; // trimmed and lower-cased
+  password_hash: string; // scrypt$N$r$p$salt$hash
+  created_at: string;
+  password_changed_at: string;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -69,4 +94,7 @@ export interface DB {
   customers: CustomersTable;
   customer_keysets: CustomerKeysetsTable;
   oem_meta: MetaTable;
+  signing_keys: SigningKeysTable;
+  users: UsersTable;
+  sessions: SessionsTable;
 }

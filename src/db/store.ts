@@ -13,6 +13,8 @@ export interface Store {
   readonly dialect: Dialect;
   /** PostgreSQL: the schema tables live in (first of search_path); Kysely's own tables go there too. */
   readonly schema?: string;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
   /** Runs fn in one write transaction; on any throw nothing is written. */
   write<T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -57,6 +59,9 @@ function openSqlite(file: string): Store {
   return {
     db,
     dialect: 'sqlite',
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
     // BEGIN IMMEDIATE takes the write lock up front, so two processes never both read and then
     // race to upgrade (a deferred transaction would fail with SQLITE_BUSY instead of waiting).
     write: (fn) =>
@@ -73,6 +78,19 @@ function openSqlite(file: string): Store {
       }),
     close: () => db.destroy(),
   };
+}
+
+/** PostgreSQL aborts one side of a deadlock or serialization conflict; the transaction is safe to run again. */
+async function retryOnConflict<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= attempts || (code !== '40P01' && code !== '40001')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
 }
 
 async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
@@ -97,7 +115,10 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
     db,
     dialect: 'postgres',
     schema: current,
-    write: (fn) => db.transaction().execute(fn),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    write: (fn) => retryOnConflict(() => db.transaction().execute(fn)),
     close: () => db.destroy(),
   };
 }

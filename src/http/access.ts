@@ -1,7 +1,7 @@
 // Per-route access: who may call a /v2 route and from which version. Runs in onRequest, before the
 // body is read, so the order is always 401 → 400 (version) → 403 → content type → body validation.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccountsService, Principal } from '../accounts/accounts.service.js';
+import type { Principal } from '../accounts/accounts.service.js';
 import type { Permission } from '../accounts/permissions.js';
 import { AppError, forbidden } from '../errors.js';
 import { resolveVersion, VERSION_HEADER, type ApiVersion } from './versions.js';
@@ -11,6 +11,14 @@ export interface RouteAccess {
   permission: Permission;
   /** OEM customer routes also need the account to be enrolled as an OEM partner. */
   oem?: boolean;
+  /** Mounted under /api (CONTRACT §7): a session token instead of an API key, and no version header. */
+  legacy?: boolean;
+}
+
+/** Who signs requests in: API keys for /v2, session tokens for the legacy /api routes. */
+export interface Authenticators {
+  apiKey(presented: string | undefined): Promise<Principal>;
+  session(token: string | undefined): Promise<Principal>;
 }
 
 declare module 'fastify' {
@@ -37,14 +45,19 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-export function registerAccess(app: FastifyInstance, accounts: AccountsService): void {
+export function registerAccess(app: FastifyInstance, auth: Authenticators): void {
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
     if (!access) return;
-    request.principal = await accounts.authenticate(presentedKey(request.headers.authorization));
-    const route = `${request.method} ${request.routeOptions.url}`;
-    request.apiVersion = resolveVersion(request.headers[VERSION_HEADER], access.since, route);
-    reply.header('PubNub-Version', request.apiVersion);
+    if (access.legacy) {
+      const token = request.headers['x-session-token'];
+      request.principal = await auth.session(Array.isArray(token) ? token[0] : token);
+    } else {
+      request.principal = await auth.apiKey(presentedKey(request.headers.authorization));
+      const route = `${request.method} ${request.routeOptions.url}`;
+      request.apiVersion = resolveVersion(request.headers[VERSION_HEADER], access.since, route);
+      reply.header('PubNub-Version', request.apiVersion);
+    }
     if (!request.principal.permissions.has(access.permission)) {
       throw forbidden(`this API key lacks the ${access.permission} permission`);
     }

@@ -1,6 +1,8 @@
 // The single place where anything thrown becomes the error envelope of CONTRACT §2:
 // { statusCode, error, message: string[] }. A 5xx never carries internals, only the request id.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorNameFor } from '../errors.js';
 import { validationMessages } from './validation.js';
 
@@ -30,6 +32,33 @@ export function envelope(status: number, messages: string[]): ErrorEnvelope {
   return { statusCode: status, error: errorNameFor(status), message: messages };
 }
 
+/**
+ * Errors Fastify raises before a route is found (a malformed URL, an over-long path parameter):
+ * the same envelope, with a request id. Passed as Fastify's `frameworkErrors` option.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400;
+  reply.header('Request-Id', request.id).status(status).send(envelope(status, [error.message]));
+}
+
+/**
+ * Requests Node's HTTP parser rejects (an unknown method, a malformed request line, headers over
+ * the size limit, a timeout): no request object exists, so the envelope is written to the socket.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request took too long to arrive']
+    : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are too large']
+    : [400, 'the request is not valid HTTP'];
+  const body = JSON.stringify(envelope(status, [message]));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, messages } = describe(error);
@@ -37,7 +66,6 @@ export function registerErrorHandling(app: FastifyInstance): void {
       request.log.error({ err: error }, 'request failed');
       return reply.status(status).send(envelope(status, [`Internal server error (request id ${request.id})`]));
     }
-    if (error instanceof AppError && error.code === 'TooManyRequests') reply.header('Retry-After', '1');
     return reply.status(status).send(envelope(status, messages));
   });
 

@@ -26,9 +26,11 @@ export function registerObservability(app: FastifyInstance, metrics: Metrics): v
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     metrics.duration.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
-    // Only method, route and url: headers (Authorization, session tokens) and bodies are never logged.
+    // Method, route and path only: headers (Authorization, session tokens), query strings (a client
+    // may put anything there) and bodies are never logged.
+    const path = request.url.split('?')[0];
     request.log.info(
-      { method: request.method, route, url: request.url, status, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
+      { method: request.method, route, path, status, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
       'request completed',
     );
   });

@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { RouteAccess } from './access.js';
-import { VersionHeaders } from './schemas.js';
+import { versionHeaders } from './schemas.js';
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -18,16 +18,25 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           '`Authorization` (raw or `Bearer`) and a `PubNub-Version` header; each operation names the version that introduced it.',
       },
       components: {
-        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'Authorization' } },
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'Authorization' },
+          sessionToken: { type: 'apiKey', in: 'header', name: 'x-session-token' },
+        },
       },
     },
     transform: ({ schema, url, route }) => {
       const access = (route.config as { access?: RouteAccess } | undefined)?.access;
       if (!access || !schema) return { schema, url };
+      if (access.legacy) {
+        const description = 'The same operation as under /v2, for PubNub\'s older session API: authorised by the ' +
+          '`x-session-token` from POST /api/me (the user\'s account, full OEM permissions); no PubNub-Version header.';
+        const documented = { ...schema, tags: ['Legacy session API'], description, security: [{ sessionToken: [] }] };
+        return { schema: documented as typeof schema, url };
+      }
       const note = `Since PubNub-Version ${access.since}. Needs the \`${access.permission}\` permission` +
         (access.oem ? ' and an OEM-enabled account.' : '.');
       const description = [(schema as { description?: string }).description, note].filter(Boolean).join('\n\n');
-      const documented = { ...schema, headers: VersionHeaders, description, security: [{ apiKey: [] }], 'x-since': access.since };
+      const documented = { ...schema, headers: versionHeaders(access.since), description, security: [{ apiKey: [] }], 'x-since': access.since };
       return { schema: documented as typeof schema, url };
     },
   });

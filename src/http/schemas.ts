@@ -12,6 +12,7 @@ const EXAMPLE_MESSAGES: Record<number, string> = {
   413: 'Request body is too large',
   415: 'Unsupported Media Type: text/plain; send the body as application/json',
   500: 'Internal server error (request id 5b9f3a9e-3f6b-4c1e-9c63-0c6f1f0a9b11)',
+  503: 'the store is unreachable',
 };
 
 /** The error envelope, with an example of the given status. */
@@ -50,12 +51,17 @@ export const PositiveSafeInteger = (description: string) =>
   Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
 
 /** A numeric id in a path: a decimal string (as PubNub documents it). */
-export const IdParams = (description: string) =>
-  Type.Object({ id: Type.String({ pattern: '^[0-9]{1,16}$', description }) });
+/** A positive decimal id of up to 16 digits, as PubNub sends ids in paths and query strings. */
+export const DecimalId = (description: string) => Type.String({ pattern: '^[1-9][0-9]{0,15}$', description });
+
+export const IdParams = (description: string) => Type.Object({ id: DecimalId(description) });
 
 /** Documentation only: the check itself is resolveVersion, run before validation (access.ts). */
-export const VersionHeaders = Type.Object({
-  'pubnub-version': Type.String({ enum: [...KNOWN_VERSIONS], description: 'The API version (YYYY-MM-DD) the request is written against' }),
+export const versionHeaders = (since: string) => Type.Object({
+  'pubnub-version': Type.String({
+    enum: KNOWN_VERSIONS.filter((v) => v >= since),
+    description: `The API version (YYYY-MM-DD) the request is written against; this route exists from ${since}`,
+  }),
 });
 
 export const SuccessSchema = Type.Object({ success: Type.Boolean() });

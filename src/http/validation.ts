@@ -25,14 +25,40 @@ function makeAjv(coerce: boolean): Ajv {
       return !enabled || !UNSTORABLE.test(value);
     },
   });
+  // A property that may be sent but never changed: its presence is the error (e.g. externalId on update).
+  ajv.addKeyword({ keyword: 'x-immutable', schemaType: 'boolean', errors: true, validate: (immutable: boolean) => !immutable });
   return ajv;
 }
 
 const bodyAjv = makeAjv(false);
 const stringPartsAjv = makeAjv(true);
 
-export const validatorCompiler: FastifySchemaCompiler<any> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? bodyAjv : stringPartsAjv).compile(schema as object);
+export const validatorCompiler: FastifySchemaCompiler<any> = ({ schema, httpPart }) => {
+  if (httpPart === 'body') return bodyAjv.compile(schema as object);
+  const validate = stringPartsAjv.compile(schema as object);
+  return httpPart === 'querystring' ? decimalIntegersFirst(schema as QuerySchema, validate) : validate;
+};
+
+type QuerySchema = { properties?: Record<string, { type?: string }> };
+type Validate = ((data: Record<string, unknown>) => boolean) & { errors?: ErrorObject[] | null };
+
+/**
+ * Query integers must be written in decimal digits. Ajv's coercion alone would also take `0x2`,
+ * `1e1` or ` 2`, so the raw strings are checked before it runs.
+ */
+function decimalIntegersFirst(schema: QuerySchema, validate: Validate): Validate {
+  const integers = Object.entries(schema.properties ?? {}).filter(([, s]) => s.type === 'integer').map(([name]) => name);
+  if (integers.length === 0) return validate;
+  const wrapped: Validate = (data) => {
+    const bad = integers.filter((k) => data[k] !== undefined && !(typeof data[k] === 'string' && /^-?[0-9]{1,16}$/.test(data[k] as string)));
+    const valid = validate(data);
+    const others = (validate.errors ?? []).filter((e) => !bad.some((k) => e.instancePath === `/${k}`));
+    const decimal = bad.map((k): ErrorObject => ({ keyword: 'x-decimal', instancePath: `/${k}`, schemaPath: '#/x-decimal', params: {} }));
+    wrapped.errors = bad.length > 0 ? [...decimal, ...others] : validate.errors;
+    return valid && bad.length === 0;
+  };
+  return wrapped;
+}
 
 function fieldName(instancePath: string, part: string | undefined, child?: string): string {
   const segments = instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -45,6 +71,8 @@ const ARTICLE: Record<string, string> = {
   string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean',
   array: 'an array', object: 'a JSON object', null: 'null',
 };
+
+const MAX_MESSAGES = 50;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -68,6 +96,8 @@ function sentence(e: ErrorObject, part: string | undefined): string {
     case 'enum': return `${field} must be one of: ${(p.allowedValues as unknown[]).join(', ')}`;
     case 'const': return `${field} must be ${JSON.stringify(p.allowedValue)}`;
     case 'format': return `${field} must be a valid ${p.format}`;
+    case 'x-decimal': return `${field} must be an integer`; // written in decimal digits
+    case 'x-immutable': return `${field} cannot be changed`;
     case 'x-storable': return `${field} must not contain NUL characters or unpaired UTF-16 surrogates`;
     case 'anyOf': return `${field} must be ${(e.parentSchema as any)?.['x-expected'] ?? 'one of the accepted forms'}`;
     default: return `${field} ${e.message ?? 'is invalid'}`;
@@ -78,5 +108,8 @@ function sentence(e: ErrorObject, part: string | undefined): string {
 export function validationMessages(errors: ErrorObject[], part: string | undefined): string[] {
   const unions = errors.filter((e) => e.keyword === 'anyOf').map((e) => `${e.schemaPath}/`);
   const kept = errors.filter((e) => !unions.some((u) => e.schemaPath.startsWith(u)));
-  return [...new Set(kept.map((e) => sentence(e, part)))];
+  const messages = [...new Set(kept.map((e) => sentence(e, part)))];
+  // A small body can hold many bad items; the answer names the first ones, not all of them.
+  if (messages.length <= MAX_MESSAGES) return messages;
+  return [...messages.slice(0, MAX_MESSAGES), `…and ${messages.length - MAX_MESSAGES} more problems`];
 }

@@ -13,11 +13,13 @@ const knownList = KNOWN_VERSIONS.join(', ');
 
 /** The version a request is served under, or a 400 naming what is wrong and the known versions. */
 export function resolveVersion(header: string | string[] | undefined, since: ApiVersion, route: string): ApiVersion {
-  const value = Array.isArray(header) ? header[0] : header;
+  const value = Array.isArray(header) ? header.join(', ') : header;
   if (value === undefined || value.trim() === '') {
     throw badRequest(`PubNub-Version header is required; known versions: ${knownList}`);
   }
   const v = value.trim();
+  // Node joins repeated headers with ", ".
+  if (v.includes(',')) throw badRequest(`PubNub-Version must be sent once; known versions: ${knownList}`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) {
     throw badRequest(`PubNub-Version must be a date in YYYY-MM-DD form; known versions: ${knownList}`);
   }

@@ -1,5 +1,6 @@
 // Publish, subscribe and secret keys in PubNub's shapes: pub-c-<uuid>, sub-c-<uuid>, sec-c-<alphanumerics>.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sha256Hex } from '../secrets.js';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -18,4 +19,4 @@ export const newPublishKey = () => `pub-c-${randomUUID()}`;
 export const newSubscribeKey = () => `sub-c-${randomUUID()}`;
 /** 48 alphanumerics ≈ 285 random bits; the first five after sec-c- serve as the key's public prefix. */
 export const newSecretKey = () => `sec-c-${alphanumeric(48)}`;
-export const hashSecretKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
+export const hashSecretKey = sha256Hex;

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { NameString, IdParams, PageQueryProperties, PositiveSafeInteger } from '../http/schemas.js';
+import { DecimalId, NameString, IdParams, PageQueryProperties, PositiveSafeInteger } from '../http/schemas.js';
 
 const KeysetType = Type.Union([Type.Literal('testing'), Type.Literal('production')], { 'x-expected': 'one of: testing, production' });
 
@@ -24,7 +24,7 @@ export const CreatedKeysetSchema = Type.Object({
 });
 
 const AppIdInput = Type.Union(
-  [Type.String({ pattern: '^[0-9]{1,16}$' }), PositiveSafeInteger('')],
+  [DecimalId(''), PositiveSafeInteger('')],
   { 'x-expected': 'a decimal string or a positive integer', description: 'The app id, as a decimal string (PubNub\'s form) or a number' },
 );
 
@@ -46,7 +46,7 @@ export const UpdateKeysetBody = Type.Object(
 export const KeysetParams = IdParams('The keyset id');
 
 export const KeysetListQuery = Type.Object(
-  { ...PageQueryProperties, appId: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$', description: 'Only keysets of this app' })) },
+  { ...PageQueryProperties, appId: Type.Optional(DecimalId('Only keysets of this app')) },
   { additionalProperties: false },
 );
 

@@ -1,19 +1,27 @@
 // Operational routes (CONTRACT §8): no auth, no version header.
 import type { FastifyPluginAsync } from 'fastify';
-import { sql } from 'kysely';
 import { migrationsApplied } from '../db/migrations.js';
 import type { Store } from '../db/store.js';
 import { envelope } from '../http/error-handler.js';
 import type { Metrics } from '../http/observability.js';
+import { errorEnvelopeSchema } from '../http/schemas.js';
+import { Type } from 'typebox';
+
+const Status = (value: string) => Type.Object({ status: Type.Literal(value) });
 
 const tags = ['Operations'];
 
 export const opsRoutes: FastifyPluginAsync<{ store: Store; metrics: Metrics }> = async (app, { store, metrics }) => {
-  app.get('/healthz', { schema: { tags, summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { tags, summary: 'The process is up', response: { 200: Status('ok') } } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: { tags, summary: 'The store is reachable and every migration is applied' } }, async (request, reply) => {
+  app.get('/readyz', {
+    schema: {
+      tags, summary: 'The store is reachable and every migration is applied',
+      response: { 200: Status('ready'), 503: errorEnvelopeSchema(503, 'The store is unreachable or migrations are pending') },
+    },
+  }, async (request, reply) => {
     try {
-      await sql`select 1`.execute(store.db);
+      await store.ping();
       if (!(await migrationsApplied(store))) return reply.status(503).send(envelope(503, ['migrations are pending']));
       return { status: 'ready' };
     } catch (error) {

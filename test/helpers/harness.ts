@@ -158,7 +158,7 @@ export async function createHarness(kind: StoreKind, opts: { bodyLimit?: number 
   const handle = await freshStore(kind);
   const clock = new TestClock();
   const app = await buildApp({ config: { bodyLimit: opts.bodyLimit ?? 1024 * 1024 }, store: handle.store, clock });
-  return new Harness(handle, app, clock, new AccountsService(handle.store, clock));
+  return new Harness(handle, app, clock, new AccountsService(handle.store.db, clock));
 }
 
 /** Runs `suite` once per store kind, each with its own fresh store and app. */

@@ -7,9 +7,10 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, before, describe, type TestContext } from 'node:test';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
+import { freshStore, type StoreHandle, type StoreKind } from './harness.js';
 
 /** The compiled tree this test runs from (dist/ or any other outDir). */
 export const BUILD_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -215,3 +216,37 @@ export function scope(t: TestContext): Defer {
   return (fn) => void fns.push(fn);
 }
 
+
+export interface ServerPair {
+  handle: StoreHandle;
+  /** A request to server i % 2, with the pair's key and version; the parsed answer. */
+  call(i: number, method: string, url: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+/**
+ * Two server processes on one fresh store of the given kind, for tests that need the store itself
+ * (not an in-process check) to keep an invariant. `pair()` is valid inside the suite's tests.
+ */
+export function describeServerPair(title: string, kind: StoreKind, suite: (pair: () => ServerPair) => void): void {
+  describe(`${title} [${kind}]`, () => {
+    const key = `oem_test_pair_${randomBytes(16).toString('hex')}`;
+    let handle: StoreHandle;
+    let servers: ServerProcess[] = [];
+    before(async () => {
+      handle = await freshStore(kind);
+      const env = { DATABASE_URL: handle.url, OEM_BOOTSTRAP_API_KEY: key };
+      servers = await Promise.all([startServerProcess(env), startServerProcess(env)]);
+    });
+    after(async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+      await handle.destroy();
+    });
+    const call = (i: number, method: string, url: string, body?: unknown) =>
+      fetch(`${servers[i % servers.length]!.baseUrl}${url}`, {
+        method,
+        headers: { authorization: key, 'pubnub-version': '2026-02-09', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    suite(() => ({ handle, call }));
+  });
+}
