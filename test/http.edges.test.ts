@@ -57,6 +57,12 @@ describeEachStore('HTTP edges', (h) => {
     assert.deepEqual(long.json().error, 'URITooLong');
   });
 
+  test('two Authorization headers → 401, even when the first holds a valid key', async () => {
+    const acc = await h().account();
+    const r = await h().app.inject({ method: 'GET', url: '/v2/apps', headers: { authorization: [acc.key, 'bogus'] as unknown as string, 'pubnub-version': '2026-02-09' } });
+    fails(r, 401, ['send the API key in one Authorization header']);
+  });
+
   test('a repeated PubNub-Version header is refused with a clear message', async () => {
     const acc = await h().account();
     const r = await h().app.inject({ method: 'GET', url: '/v2/apps', headers: { authorization: acc.key, 'pubnub-version': ['2026-02-09', '2026-03-01'] } });

@@ -40,6 +40,12 @@ export function presentedKey(header: string | undefined): string | undefined {
   return (bearer ? bearer[1]!.trim() : value) || undefined;
 }
 
+function countHeader(rawHeaders: string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) n++;
+  return n;
+}
+
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new AppError('InternalError', 'route has no access declaration');
   return request.principal;
@@ -53,6 +59,10 @@ export function registerAccess(app: FastifyInstance, auth: Authenticators): void
       const token = request.headers['x-session-token'];
       request.principal = await auth.session(Array.isArray(token) ? token[0] : token);
     } else {
+      // Node keeps only the first of repeated Authorization headers; a request that sends two is refused.
+      if (countHeader(request.raw.rawHeaders, 'authorization') > 1) {
+        throw new AppError('Unauthorized', 'send the API key in one Authorization header');
+      }
       request.principal = await auth.apiKey(presentedKey(request.headers.authorization));
       const route = `${request.method} ${request.routeOptions.url}`;
       request.apiVersion = resolveVersion(request.headers[VERSION_HEADER], access.since, route);

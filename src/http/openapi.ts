@@ -15,7 +15,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         version: '0.1.0',
         description:
           'A server for the OEM Customer group of PubNub\'s Admin API. Every /v2 route needs an API key in ' +
-          '`Authorization` (raw or `Bearer`) and a `PubNub-Version` header; each operation names the version that introduced it.',
+          '`Authorization` (raw or `Bearer`) and a `PubNub-Version` header; each operation names the version that introduced it. ' +
+          'Every response carries a `Request-Id` header (also in the server\'s log line and in the message of any 500); ' +
+          'a /v2 response echoes the `PubNub-Version` it was served under; a customer detail carries an `ETag` for `If-Match`.',
       },
       components: {
         securitySchemes: {
