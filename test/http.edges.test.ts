@@ -63,6 +63,23 @@ describeEachStore('HTTP edges', (h) => {
     fails(r, 401, ['send the API key in one Authorization header']);
   });
 
+  test('a NUL character in any path, query or body string → 400, never a 500', async () => {
+    const acc = await h().account();
+    const forged = Buffer.from(JSON.stringify(['2026-01-01T00:00:00.000Z', 'a\u0000b'])).toString('base64url');
+    const requests: [string, string, unknown?][] = [
+      ['GET', '/v2/oem/customers/%00'], ['PATCH', '/v2/oem/customers/a%00b', { name: 'n' }], ['DELETE', '/v2/oem/customers/%00'],
+      ['POST', '/v2/oem/customers/%00/keysets', { keysetIds: [1] }], ['DELETE', '/v2/oem/customers/%00/keysets/1'],
+      ['GET', '/v2/oem/keysets?customerId=a%00b'], ['GET', '/v2/oem/customers?externalId=%00'],
+      ['GET', `/v2/oem/customers?limit=5&cursor=${forged}`], ['GET', '/v2/oem/customers/%00/applications'],
+    ];
+    for (const [method, url, body] of requests) {
+      const r = await h().request({ method: method as 'GET', url, key: acc.key, body });
+      assert.equal(r.statusCode, 400, `${method} ${url}: ${r.body}`);
+    }
+    const login = await h().request({ method: 'POST', url: '/api/me', payload: '{"email":"a\\u0000@b.c","password":"x"}', headers: { 'content-type': 'application/json' } });
+    assert.equal(login.statusCode, 400, login.body);
+  });
+
   test('a repeated PubNub-Version header is refused with a clear message', async () => {
     const acc = await h().account();
     const r = await h().app.inject({ method: 'GET', url: '/v2/apps', headers: { authorization: acc.key, 'pubnub-version': ['2026-02-09', '2026-03-01'] } });

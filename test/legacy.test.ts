@@ -128,6 +128,15 @@ describeEachStore('legacy session API', (h) => {
     ok(await legacy(h(), await tokenOf(u.email, 'a brand new password'), 'GET', '/api/oem/customers'));
   });
 
+  test('a login racing a password change cannot outlive it', async () => {
+    const u = await user();
+    const logins = Array.from({ length: 12 }, (_, i) => new Promise((r) => setTimeout(r, i * 3)).then(() => users().login(u.email, PASSWORD).catch(() => undefined)));
+    await users().setPassword({ email: u.email, password: 'changed while logging in' });
+    for (const session of await Promise.all(logins)) {
+      if (session) fails(await legacy(h(), session.token, 'GET', '/api/oem/customers'), 401, ['invalid or expired session token']);
+    }
+  });
+
   test('a user of an account that is not an OEM partner gets 403', async () => {
     const u = await user({ oem: false });
     fails(await legacy(h(), await tokenOf(u.email), 'GET', '/api/oem/customers'), 403, ['this account is not enrolled as an OEM partner']);

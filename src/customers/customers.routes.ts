@@ -2,12 +2,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { principalOf } from '../http/access.js';
-import { etag, parseIfMatch } from '../http/etag.js';
+import { etag, parseIfMatch } from './etag.js';
 import { jsonArrayStream } from '../http/json-stream.js';
 import { bodyErrorResponses, errorResponses, SuccessSchema } from '../http/schemas.js';
 import { badRequest } from '../errors.js';
 import { versionOf, type CustomerDetail } from './customer-rules.js';
-import { CreateCustomerBody, CustomerDetailSchema, CustomerListQuery, CustomerListSchema, CustomerParams, UpdateCustomerBody } from './customers.schemas.js';
+import { CreateCustomerBody, CustomerDetailSchema, CustomerListQuery, CustomerListSchema, CustomerParams, IfMatchHeaders, UpdateCustomerBody } from './customers.schemas.js';
 import type { CustomersService } from './customers.service.js';
 
 const tags = ['OEM customers'];
@@ -55,7 +55,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSer
       url: '/oem/customers/:customerId',
       config: { access: { since: '2026-02-09', permission: 'oem:write', oem: true } },
       schema: {
-        tags, summary: 'Rename a customer (If-Match optional)', params: CustomerParams, body: UpdateCustomerBody,
+        tags, summary: 'Rename a customer (If-Match optional)', params: CustomerParams, headers: IfMatchHeaders, body: UpdateCustomerBody,
         response: { 200: CustomerDetailSchema, ...bodyErrorResponses(404, 412) },
       },
       handler: async (req, reply) => {
@@ -69,7 +69,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSer
     config: { access: { since: '2026-03-01', permission: 'oem:write', oem: true } },
     schema: {
       tags, summary: 'Delete a customer; its keysets stay in the account and its externalId is free again (If-Match optional)',
-      params: CustomerParams, response: { 200: SuccessSchema, ...errorResponses(404, 412) },
+      params: CustomerParams, headers: IfMatchHeaders, response: { 200: SuccessSchema, ...errorResponses(404, 412) },
     },
   }, async (req) => {
     await customers.delete(principalOf(req).accountId, req.params.customerId, parseIfMatch(req.headers['if-match']));

@@ -54,16 +54,22 @@ export const CustomerListSchema = Type.Object({
 export const CustomerListQuery = Type.Object(
   {
     appId: Type.Optional(DecimalId('Only customers holding at least one keyset of this app')),
-    externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Exact match (extension)' })),
+    externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 255, 'x-storable': true, description: 'Exact match (extension)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Page size (extension); without it the whole list is streamed' })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'The `next` of the previous page (extension); needs limit' })),
   },
   { additionalProperties: false },
 );
 
-export const CustomerParams = Type.Object({ customerId: Type.String({ minLength: 1, maxLength: 255 }) });
-export const CustomerKeysetParams = Type.Object({ customerId: Type.String({ minLength: 1, maxLength: 255 }), keysetId: DecimalId('The keyset id') });
+const CustomerId = Type.String({ minLength: 1, maxLength: 255, 'x-storable': true, description: 'The customer id the server assigned' });
+
+export const CustomerParams = Type.Object({ customerId: CustomerId });
+export const CustomerKeysetParams = Type.Object({ customerId: CustomerId, keysetId: DecimalId('The keyset id') });
 export const KeysetParams = Type.Object({ keysetId: DecimalId('The keyset id') });
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'The ETag of a GET (or an update answer): the change happens only if the customer is still that version, else 412. `*` matches any.' })),
+});
 
 export const UpdateCustomerBody = Type.Object(
   {
@@ -79,7 +85,7 @@ export const AssignBody = Type.Object(
 );
 
 export const KeysetsOfCustomerQuery = Type.Object(
-  { customerId: Type.String({ minLength: 1, maxLength: 255 }), appId: Type.Optional(DecimalId('Only keysets of this app')) },
+  { customerId: CustomerId, appId: Type.Optional(DecimalId('Only keysets of this app')) },
   { additionalProperties: false },
 );
 

@@ -56,7 +56,7 @@ function decodeCursor(cursor: string): { created: string; id: string } {
   }
   if (Array.isArray(position) && position.length === 2) {
     const [created, id] = position as unknown[];
-    if (typeof created === 'string' && ISO_MS.test(created) && typeof id === 'string' && id.length > 0) return { created, id };
+    if (typeof created === 'string' && ISO_MS.test(created) && typeof id === 'string' && /^[A-Za-z0-9_-]{1,255}$/.test(id)) return { created, id };
   }
   throw badRequest('cursor is not a cursor this server issued');
 }

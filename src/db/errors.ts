@@ -16,6 +16,12 @@ export function isUniqueViolation(error: unknown, target: { sqlite: string; post
   return false;
 }
 
+/** PostgreSQL refusing a text value it cannot hold (a NUL character), wherever it came from. */
+export function isUnstorableText(error: unknown): boolean {
+  const code = (error as DriverError)?.code;
+  return code === '22021' || code === '22P05';
+}
+
 export function isForeignKeyViolation(error: unknown): boolean {
   const e = error as DriverError;
   return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';

@@ -107,6 +107,9 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createTable('sessions')
           .addColumn('token_hash', 'text', (c) => c.primaryKey()) // SHA-256 of the token; the token is never stored
           .addColumn('user_id', bigint, (c) => c.notNull().references('users.id').onDelete('cascade'))
+          // A digest of the password hash the login verified against: a session is valid only while
+          // it is still the user's, so a login racing a password change cannot outlive it.
+          .addColumn('password_version', 'text', (c) => c.notNull())
           .addColumn('created_at', 'text', (c) => c.notNull())
           .addColumn('expires_at', 'text', (c) => c.notNull())
           .execute();

@@ -77,6 +77,7 @@ export interface UsersTable {
 export interface SessionsTable {
   token_hash: string;
   user_id: number;
+  password_version: string;
   created_at: string;
   expires_at: string;
 }

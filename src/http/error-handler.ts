@@ -3,6 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isUnstorableText } from '../db/errors.js';
 import { AppError, errorNameFor } from '../errors.js';
 import { validationMessages } from './validation.js';
 
@@ -14,6 +15,8 @@ export interface ErrorEnvelope {
 
 function describe(error: FastifyError | AppError | Error): { status: number; messages: string[] } {
   if (error instanceof AppError) return { status: error.status, messages: error.messages };
+  // Schemas refuse NUL where a field is declared; this catches any other value that reaches the store.
+  if (isUnstorableText(error)) return { status: 400, messages: ['a value in the request contains a NUL character'] };
   const fe = error as FastifyError;
   if (fe.validation) {
     return { status: 400, messages: validationMessages(fe.validation as any, fe.validationContext) };

@@ -38,7 +38,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       const note = `Since PubNub-Version ${access.since}. Needs the \`${access.permission}\` permission` +
         (access.oem ? ' and an OEM-enabled account.' : '.');
       const description = [(schema as { description?: string }).description, note].filter(Boolean).join('\n\n');
-      const documented = { ...schema, headers: versionHeaders(access.since), description, security: [{ apiKey: [] }], 'x-since': access.since };
+      const own = (schema as { headers?: { properties?: object; required?: string[] } }).headers;
+      const version = versionHeaders(access.since);
+      const headers = own ? { ...version, properties: { ...version.properties, ...own.properties }, required: [...version.required, ...(own.required ?? [])] } : version;
+      const documented = { ...schema, headers, description, security: [{ apiKey: [] }], 'x-since': access.since };
       return { schema: documented as typeof schema, url };
     },
   });

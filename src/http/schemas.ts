@@ -50,7 +50,6 @@ export const NameString = (description: string) =>
 export const PositiveSafeInteger = (description: string) =>
   Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
 
-/** A numeric id in a path: a decimal string (as PubNub documents it). */
 /** A positive decimal id of up to 16 digits, as PubNub sends ids in paths and query strings. */
 export const DecimalId = (description: string) => Type.String({ pattern: '^[1-9][0-9]{0,15}$', description });
 

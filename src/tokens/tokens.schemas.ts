@@ -1,5 +1,5 @@
 // Schemas of the access-token route (CONTRACT §4.11) and of the JWKS that verifies its tokens.
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { CreateCustomerBody } from '../customers/customers.schemas.js';
 import { NameString, PositiveSafeInteger } from '../http/schemas.js';
 
@@ -47,7 +47,6 @@ export const AccessTokenBody = Type.Object(
   },
   { additionalProperties: false },
 );
-export type AccessTokenInput = Static<typeof AccessTokenBody>;
 
 export const AccessTokenSchema = Type.Object({
   accessToken: Type.String({ description: 'A JWT signed with ES256; verify it with the keys at /.well-known/jwks.json' }),

@@ -5,7 +5,7 @@ import { bodyErrorResponses } from '../http/schemas.js';
 import type { UsersService } from './users.service.js';
 
 const LoginBody = Type.Object(
-  { email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { email: Type.String({ minLength: 1, maxLength: 254, 'x-storable': true }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
   { additionalProperties: false },
 );
 

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { DB, UsersTable } from '../db/schema.js';
+import type { DB, SessionsTable, UsersTable } from '../db/schema.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -18,7 +18,7 @@ export async function setPasswordHash(db: Kysely<DB>, id: number, hash: string, 
   await db.updateTable('users').set({ password_hash: hash, password_changed_at: at }).where('id', '=', id).execute();
 }
 
-export async function insertSession(db: Kysely<DB>, row: { token_hash: string; user_id: number; created_at: string; expires_at: string }): Promise<void> {
+export async function insertSession(db: Kysely<DB>, row: Selectable<SessionsTable>): Promise<void> {
   await db.insertInto('sessions').values(row).execute();
 }
 
@@ -33,8 +33,8 @@ export function findSession(db: Kysely<DB>, tokenHash: string) {
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .innerJoin('accounts as a', 'a.id', 'u.account_id')
-    .select(['s.user_id as userId', 's.created_at as createdAt', 's.expires_at as expiresAt', 'u.account_id as accountId',
-      'u.password_changed_at as passwordChangedAt', 'a.oem_enabled as oemEnabled'])
+    .select(['s.user_id as userId', 's.password_version as passwordVersion', 's.expires_at as expiresAt', 'u.account_id as accountId',
+      'u.password_hash as passwordHash', 'a.oem_enabled as oemEnabled'])
     .where('s.token_hash', '=', tokenHash)
     .executeTakeFirst();
 }

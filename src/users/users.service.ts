@@ -16,6 +16,8 @@ export const SESSION_TTL_MS = 24 * 60 * 60 * 1000;
 const SESSION_PERMISSIONS: ReadonlySet<string> = new Set(['oem:read', 'oem:write']);
 
 const hashToken = sha256Hex;
+/** Changes with every new password (each hash has its own salt); a session holds the one it was made under. */
+const passwordVersion = (passwordHash: string) => sha256Hex(passwordHash);
 
 /** Emails compare case-insensitively: stored trimmed and lower-cased. */
 export function normaliseEmail(email: string): string {
@@ -71,7 +73,9 @@ export class UsersService {
     const token = `oems_${randomBytes(32).toString('base64url')}`;
     const now = this.clock.now();
     const expires = new Date(now.getTime() + SESSION_TTL_MS).toISOString();
-    await repo.insertSession(this.store.db, { token_hash: hashToken(token), user_id: user.id, created_at: now.toISOString(), expires_at: expires });
+    await repo.insertSession(this.store.db, {
+      token_hash: hashToken(token), user_id: user.id, password_version: passwordVersion(user.password_hash), created_at: now.toISOString(), expires_at: expires,
+    });
     return { token, user_id: user.id, expires };
   }
 
@@ -79,8 +83,9 @@ export class UsersService {
     if (!token) throw new AppError('Unauthorized', 'missing session token: send it in the x-session-token header');
     const session = await repo.findSession(this.store.db, hashToken(token.trim()));
     const now = this.clock.now().toISOString();
-    // A session older than the last password change is void even if its row survived.
-    if (!session || session.expiresAt <= now || session.createdAt < session.passwordChangedAt) {
+    // A session is void once the password it was verified against has changed, even if its row
+    // survived (a login that raced the change and inserted after the change deleted sessions).
+    if (!session || session.expiresAt <= now || session.passwordVersion !== passwordVersion(session.passwordHash)) {
       throw new AppError('Unauthorized', 'invalid or expired session token');
     }
     return { credential: `user:${session.userId}`, accountId: session.accountId, permissions: SESSION_PERMISSIONS, oemEnabled: session.oemEnabled === 1 };

@@ -1,6 +1,6 @@
 // ETag and If-Match (extension, CONTRACT §4.4). If-Match uses the strong comparison of RFC 9110:
 // a weak tag (W/"…") never matches.
-import type { Precondition } from '../customers/customer-rules.js';
+import type { Precondition } from './customer-rules.js';
 
 export const etag = (version: string) => `"${version}"`;
 
