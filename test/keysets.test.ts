@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Permission } from '../src/accounts/permissions.js';
+import { sha256Hex } from '../src/secrets.js';
 import { fails as failsInOrder, ISO, ok, VERSIONS } from './helpers/assertions.js';
 import { countRows, describeEachStore, type TestAccount } from './helpers/harness.js';
 
@@ -47,7 +48,7 @@ describeEachStore('keysets', (h) => {
     const before = h().clock.now().getTime();
     const r = await req(acc, 'POST', URL, { keyset: { name: 'Main', appId, type: 'testing' } });
     const body = ok(r, 201);
-    assert.deepEqual(Object.keys(body), ['keyset']);
+    assert.deepEqual(Object.keys(body), ['keyset', 'config']);
     const k = body.keyset;
     assert.deepEqual(Object.keys(k).sort(), [...KEYSET_KEYS, 'secretKeys'].sort());
     assert.match(k.id, /^[1-9][0-9]*$/);
@@ -132,7 +133,8 @@ describeEachStore('keysets', (h) => {
     }
     const rows = await h().store.db.selectFrom('keysets').selectAll().execute();
     for (const row of rows) for (const [column, value] of Object.entries(row)) assert.ok(!String(value).includes(secret.slice(6)), `keysets.${column} holds it`);
-    assert.ok(rows.find((r) => Number(r.id) === Number(k.id))!.secret_key_hash.length > 0);
+    const stored = await h().store.db.selectFrom('secret_keys').selectAll().where('keyset_id', '=', Number(k.id)).execute();
+    assert.deepEqual(stored.map((r) => [r.prefix, r.hash, r.expires_at]), [[secret.slice(0, 11), sha256Hex(secret), null]]);
   });
 
   test('list: ordered by id, page 1 and limit 10 by default, no secret, a page past the end is empty with the true total', async () => {

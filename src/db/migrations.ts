@@ -12,6 +12,25 @@ function idColumn(dialect: Dialect) {
     : (db: Db, table: string) => db.schema.createTable(table).addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity());
 }
 
+/** The keyset config defaults as of migration 0004, frozen here (src/keysets/keyset-config.schemas.ts may move on). */
+const KEYSET_CONFIG_DEFAULTS_0004 = {
+  accessManager: { enabled: false, tokenRevoke: null },
+  files: { enabled: true, retention: 7, region: 'us-east-1' },
+  streamController: { enabled: true, wildcardSubscribe: true, channelGroupLimit: 100 },
+  appContext: {
+    enabled: true, region: 'aws-iad-1', userMetadataEvents: true, channelMetadataEvents: true, membershipEvents: true,
+    disallowGetAllChannelMetadata: false, disallowGetAllUserMetadata: false, referentialIntegrity: false,
+  },
+  dataSync: { enabled: false, region: null },
+  apns: { enabled: false, teamId: null, authKeyId: null, filename: null },
+  fcm: { filename: null },
+  messagePersistence: { enabled: true, retention: 7, includePresenceEvents: false, deleteFromHistory: false },
+  presence: {
+    enabled: true, announceMax: 20, interval: 10, deltas: false, generateLeaveOnDisconnect: false,
+    streamFiltering: false, activeNoticeChannel: null, debounce: 2,
+  },
+};
+
 function migrations(dialect: Dialect): Record<string, Migration> {
   const withId = idColumn(dialect);
   const bigint = dialect === 'sqlite' ? 'integer' : 'bigint';
@@ -116,6 +135,39 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
       },
     },
+    // Keyset configuration (KEYSETS-AND-APPS.md §2): the whole config as JSON text, one row per
+    // keyset, gone with it. Keysets that exist already get the defaults of this release.
+    '0004_keyset_configs': {
+      async up(db: Db) {
+        await db.schema.createTable('keyset_configs')
+          .addColumn('keyset_id', bigint, (c) => c.primaryKey().references('keysets.id').onDelete('cascade'))
+          .addColumn('config', 'text', (c) => c.notNull())
+          .execute();
+        await sql`insert into keyset_configs (keyset_id, config) select id, ${JSON.stringify(KEYSET_CONFIG_DEFAULTS_0004)} from keysets`.execute(db);
+      },
+    },
+    // Secret keys (KEYSETS-AND-APPS.md §1.5): per keyset one permanent key (expires_at null) and
+    // rotated keys with expiries, each as the SHA-256 of the whole key and its public prefix
+    // (sec-c- and five alphanumerics). The keysets' existing keys move here with prefix null:
+    // only their hashes were ever stored, so their prefixes are unknown (listed as sec-c-?????).
+    '0005_secret_keys': {
+      async up(db: Db) {
+        await withId(db, 'secret_keys')
+          .addColumn('keyset_id', bigint, (c) => c.notNull().references('keysets.id').onDelete('cascade'))
+          .addColumn('prefix', 'text')
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('secret_keys_prefix', ['keyset_id', 'prefix'])
+          .execute();
+        // At most one permanent key per keyset, whatever the concurrency.
+        await db.schema.createIndex('secret_keys_permanent').unique().on('secret_keys').column('keyset_id')
+          .where(sql.ref('expires_at'), 'is', null).execute();
+        await sql`insert into secret_keys (keyset_id, prefix, hash, expires_at, created_at)
+          select id, null, secret_key_hash, null, created_at from keysets`.execute(db);
+        await db.schema.alterTable('keysets').dropColumn('secret_key_hash').execute();
+      },
+    },
   };
 }
 
@@ -130,13 +182,14 @@ function migratorFor(store: Store, db: Kysely<any> = store.db, disableTransactio
   return new Migrator({ db, provider, disableTransactions, ...schema });
 }
 
-/** Applies every pending migration; returns the names applied by this call. */
-export async function migrate(store: Store): Promise<string[]> {
+/** Applies every pending migration (or those up to and including `upTo`); returns the names applied by this call. */
+export async function migrate(store: Store, upTo?: string): Promise<string[]> {
+  const run = (m: Migrator) => (upTo === undefined ? m.migrateToLatest() : m.migrateTo(upTo));
   // Kysely locks PostgreSQL with an advisory lock but has no lock for SQLite; there the whole run
   // happens inside one BEGIN IMMEDIATE transaction, so processes starting together take turns.
   const { error, results } = store.dialect === 'sqlite'
-    ? await store.write((conn) => migratorFor(store, conn, true).migrateToLatest())
-    : await migratorFor(store).migrateToLatest();
+    ? await store.write((conn) => run(migratorFor(store, conn, true)))
+    : await run(migratorFor(store));
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

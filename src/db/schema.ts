@@ -36,9 +36,22 @@ export interface KeysetsTable {
   type: 'testing' | 'production';
   publish_key: string;
   subscribe_key: string;
-  secret_key_hash: string;
   created_at: string;
   updated_at: string;
+}
+
+export interface KeysetConfigsTable {
+  keyset_id: number; // primary key; the row goes with its keyset
+  config: string; // the whole keyset configuration, JSON
+}
+
+export interface SecretKeysTable {
+  id: Generated<number>;
+  keyset_id: number;
+  prefix: string | null; // sec-c- and the next five characters; null for a key migrated from before 0005 (unknown)
+  hash: string; // SHA-256 hex of the whole key; the key itself is never stored
+  expires_at: string | null; // null for the keyset's one permanent key
+  created_at: string;
 }
 
 export interface CustomersTable {
@@ -92,6 +105,8 @@ export interface DB {
   api_keys: ApiKeysTable;
   apps: AppsTable;
   keysets: KeysetsTable;
+  keyset_configs: KeysetConfigsTable;
+  secret_keys: SecretKeysTable;
   customers: CustomersTable;
   customer_keysets: CustomerKeysetsTable;
   oem_meta: MetaTable;

@@ -13,13 +13,16 @@ export const keysetRoutes: FastifyPluginAsyncTypebox<{ keysets: KeysetsService }
   app.post('/v2/keysets', {
     config: { access: { since, permission: 'keysets:write' } },
     schema: {
-      tags, summary: 'Create a keyset; the response is the only time its secret key is shown',
+      tags, summary: 'Create a keyset, optionally with (part of) its configuration; the response is the only time its secret key is shown',
       body: CreateKeysetBody, response: { 201: CreatedKeysetSchema, ...bodyErrorResponses(404) },
     },
   }, async (req, reply) => {
     const { name, appId, type } = req.body.keyset;
-    const created = await keysets.create(principalOf(req).accountId, { name, type, appId: pathId(String(appId), 'app') });
-    return reply.status(201).send({ keyset: { ...render(created.keyset), secretKeys: [{ secretKey: created.secretKey, expiresAt: null }] } });
+    const created = await keysets.create(principalOf(req).accountId, { name, type, appId: pathId(String(appId), 'app'), config: req.body.config });
+    return reply.status(201).send({
+      keyset: { ...render(created.keyset), secretKeys: [{ secretKey: created.secretKey, expiresAt: null }] },
+      config: created.config,
+    });
   });
 
   app.get('/v2/keysets', {

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { DecimalId, NameString, IdParams, PageQueryProperties, PositiveSafeInteger } from '../http/schemas.js';
+import { KeysetConfigInput, KeysetConfigSchema } from './keyset-config.schemas.js';
 
 const KeysetType = Type.Union([Type.Literal('testing'), Type.Literal('production')], { 'x-expected': 'one of: testing, production' });
 
@@ -21,6 +22,7 @@ const SecretKeySchema = Type.Object({
 
 export const CreatedKeysetSchema = Type.Object({
   keyset: Type.Object({ ...KeysetSchema.properties, secretKeys: Type.Array(SecretKeySchema) }),
+  config: KeysetConfigSchema,
 });
 
 const AppIdInput = Type.Union(
@@ -34,6 +36,7 @@ export const CreateKeysetBody = Type.Object(
       { name: NameString('A human-readable name for the keyset'), appId: AppIdInput, type: KeysetType },
       { additionalProperties: false },
     ),
+    config: Type.Optional(KeysetConfigInput),
   },
   { additionalProperties: false },
 );

@@ -5,8 +5,12 @@ import type { Page } from '../apps/apps.service.js';
 import { isForeignKeyViolation } from '../db/errors.js';
 import type { Store } from '../db/store.js';
 import { notFound } from '../errors.js';
-import { hashSecretKey, newPublishKey, newSecretKey, newSubscribeKey } from './keys.js';
+import { newPublishKey, newSecretKey, newSubscribeKey } from './keys.js';
 import * as repo from './keysets.repository.js';
+import { insertFirstSecretKey } from './secret-keys.service.js';
+import { insertKeysetConfig } from './keyset-config.repository.js';
+import type { KeysetConfig, KeysetConfigPatch } from './keyset-config.schemas.js';
+import { newKeysetConfig } from './keyset-config.service.js';
 
 export type KeysetType = 'testing' | 'production';
 
@@ -35,25 +39,31 @@ const toKeyset = (r: repo.KeysetRow): Keyset => ({
 export class KeysetsService {
   constructor(private readonly store: Store, private readonly clock: Clock) {}
 
-  async create(accountId: number, input: { appId: number; name: string; type: KeysetType }): Promise<{ keyset: Keyset; secretKey: string }> {
+  async create(
+    accountId: number,
+    input: { appId: number; name: string; type: KeysetType; config?: KeysetConfigPatch },
+  ): Promise<{ keyset: Keyset; secretKey: string; config: KeysetConfig }> {
+    const config = newKeysetConfig(input.config); // 400 listing every problem, before anything is written
     const secretKey = newSecretKey();
     const now = this.clock.now().toISOString();
     try {
       const row = await this.store.write(async (trx) => {
         if (!(await findApp(trx, accountId, input.appId))) throw notFound(`app ${input.appId} not found`);
-        return repo.insertKeyset(trx, {
+        const inserted = await repo.insertKeyset(trx, {
           account_id: accountId,
           app_id: input.appId,
           name: input.name,
           type: input.type,
           publish_key: newPublishKey(),
           subscribe_key: newSubscribeKey(),
-          secret_key_hash: hashSecretKey(secretKey),
           created_at: now,
           updated_at: now,
         });
+        await insertKeysetConfig(trx, inserted.id, config);
+        await insertFirstSecretKey(trx, inserted.id, secretKey, now);
+        return inserted;
       });
-      return { keyset: toKeyset(row), secretKey };
+      return { keyset: toKeyset(row), secretKey, config };
     } catch (error) {
       // The app was deleted between the check and the insert.
       if (isForeignKeyViolation(error)) throw notFound(`app ${input.appId} not found`);

@@ -18,6 +18,7 @@ const SessionSchema = Type.Object({
 });
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (app, { users }) => {
+  users.prepareLogins();
   app.post('/api/me', {
     schema: {
       tags: ['Legacy session API'], summary: 'Log in as a user of a partner account; answers a session token',

@@ -9,7 +9,7 @@ import type { Store } from '../db/store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import { findAccount } from '../accounts/accounts.repository.js';
 import { sha256Hex } from '../secrets.js';
-import { DECOY_HASH, hashPassword, verifyPassword } from './passwords.js';
+import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import * as repo from './users.repository.js';
 
 export const SESSION_TTL_MS = 24 * 60 * 60 * 1000;
@@ -65,10 +65,15 @@ export class UsersService {
     });
   }
 
+  /** Computes the decoy hash ahead of the first login, so even that one costs the usual time. */
+  prepareLogins(): void {
+    void decoyHash();
+  }
+
   /** A new session token. Wrong email and wrong password fail alike, in about the same time. */
   async login(emailInput: string, password: string): Promise<{ token: string; user_id: number; expires: string }> {
     const user = await repo.findUserByEmail(this.store.db, normaliseEmail(emailInput));
-    const valid = await verifyPassword(password, user?.password_hash ?? DECOY_HASH);
+    const valid = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
     if (!user || !valid) throw new AppError('Unauthorized', 'invalid email or password');
     const token = `oems_${randomBytes(32).toString('base64url')}`;
     const now = this.clock.now();
