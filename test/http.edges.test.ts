@@ -80,6 +80,20 @@ describeEachStore('HTTP edges', (h) => {
     assert.equal(login.statusCode, 400, login.body);
   });
 
+  test('numeric ids have at most 15 digits, so every accepted id is exact as a JS number', async () => {
+    const acc = await h().account();
+    fails(await h().request({ method: 'GET', url: '/v2/apps/999999999999999', key: acc.key }), 404, ['app 999999999999999 not found']);
+    const r = await h().request({ method: 'GET', url: '/v2/keysets/9007199254740993', key: acc.key });
+    assert.equal(r.statusCode, 400);
+    assert.match(r.json().message[0], /^id must match pattern/);
+  });
+
+  test('an unknown keyset or app is a 404 even when the body breaks a rule that needs it', async () => {
+    const acc = await h().account();
+    fails(await h().request({ method: 'POST', url: '/v2/keysets/999999/secret-keys', key: acc.key, body: { expiresAt: '2020-01-01T00:00:00Z' } }), 404, ['keyset 999999 not found']);
+    fails(await h().request({ method: 'POST', url: '/v2/keysets', key: acc.key, body: { keyset: { name: 'k', appId: '999999', type: 'testing' }, config: { dataSync: { enabled: true } } } }), 404, ['app 999999 not found']);
+  });
+
   test('a repeated PubNub-Version header is refused with a clear message', async () => {
     const acc = await h().account();
     const r = await h().app.inject({ method: 'GET', url: '/v2/apps', headers: { authorization: acc.key, 'pubnub-version': ['2026-02-09', '2026-03-01'] } });

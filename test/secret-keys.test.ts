@@ -204,7 +204,7 @@ describeEachStore('secret keys', (h) => {
     await rotate(other, theirs.id, { expiresAt: at(DAY) });
     const before = await list(other, theirs.id);
     const p = prefixOf(theirs.secret);
-    for (const id of [theirs.id, String(Number(theirs.id) + 1_000_000), '9999999999999999']) {
+    for (const id of [theirs.id, String(Number(theirs.id) + 1_000_000), '999999999999999']) {
       const message = [`keyset ${id} not found`];
       fails(await req(acc, 'GET', url(id)), 404, message);
       fails(await req(acc, 'GET', `${url(id)}?activeOnly=true`), 404, message);

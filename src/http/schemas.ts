@@ -50,8 +50,8 @@ export const NameString = (description: string) =>
 export const PositiveSafeInteger = (description: string) =>
   Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
 
-/** A positive decimal id of up to 16 digits, as PubNub sends ids in paths and query strings. */
-export const DecimalId = (description: string) => Type.String({ pattern: '^[1-9][0-9]{0,15}$', description });
+/** A positive decimal id of up to 15 digits (below 2^53, so exact as a number), as PubNub sends ids in paths and query strings. */
+export const DecimalId = (description: string) => Type.String({ pattern: '^[1-9][0-9]{0,14}$', description });
 
 export const IdParams = (description: string) => Type.Object({ id: DecimalId(description) });
 

@@ -43,12 +43,12 @@ export class KeysetsService {
     accountId: number,
     input: { appId: number; name: string; type: KeysetType; config?: KeysetConfigPatch },
   ): Promise<{ keyset: Keyset; secretKey: string; config: KeysetConfig }> {
-    const config = newKeysetConfig(input.config); // 400 listing every problem, before anything is written
     const secretKey = newSecretKey();
     const now = this.clock.now().toISOString();
     try {
       const row = await this.store.write(async (trx) => {
         if (!(await findApp(trx, accountId, input.appId))) throw notFound(`app ${input.appId} not found`);
+        const config = newKeysetConfig(input.config); // 400 listing every problem, before anything is written
         const inserted = await repo.insertKeyset(trx, {
           account_id: accountId,
           app_id: input.appId,
@@ -61,9 +61,9 @@ export class KeysetsService {
         });
         await insertKeysetConfig(trx, inserted.id, config);
         await insertFirstSecretKey(trx, inserted.id, secretKey, now);
-        return inserted;
+        return { inserted, config };
       });
-      return { keyset: toKeyset(row), secretKey, config };
+      return { keyset: toKeyset(row.inserted), secretKey, config: row.config };
     } catch (error) {
       // The app was deleted between the check and the insert.
       if (isForeignKeyViolation(error)) throw notFound(`app ${input.appId} not found`);

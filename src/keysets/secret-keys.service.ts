@@ -58,10 +58,10 @@ export class SecretKeysService {
    */
   async rotate(accountId: number, keysetId: number, expiresAt?: string): Promise<string> {
     const now = this.clock.now();
-    const expiry = expiresAt === undefined ? undefined : this.checkExpiry(expiresAt, now);
     const at = now.toISOString();
     return this.store.write(async (trx) => {
-      await this.lock(trx, accountId, keysetId);
+      await this.lock(trx, accountId, keysetId); // an unknown keyset is a 404 before any 400
+      const expiry = expiresAt === undefined ? undefined : this.checkExpiry(expiresAt, now);
       const keys = await repo.listSecretKeys(trx, keysetId);
       const permanent = keys.find((k) => k.expires_at === null);
       if (expiry === undefined) {
@@ -81,9 +81,9 @@ export class SecretKeysService {
   /** A new expiry for a rotated key that is still in effect. */
   async updateExpiry(accountId: number, keysetId: number, prefix: string, expiresAt: string): Promise<SecretKeyInfo> {
     const now = this.clock.now();
-    const expiry = this.checkExpiry(expiresAt, now);
     return this.store.write(async (trx) => {
       const key = await this.rotatedKey(trx, accountId, keysetId, prefix, 'changed');
+      const expiry = this.checkExpiry(expiresAt, now);
       if (key.expires_at! <= now.toISOString()) throw badRequest(`secret key ${prefix} has expired; an expired key cannot be renewed`);
       await repo.setSecretKeyExpiry(trx, key.id, expiry);
       return { prefix, expiresAt: expiry };
