@@ -5,7 +5,10 @@ import { AccountsService } from './accounts/accounts.service.js';
 import { appRoutes } from './apps/apps.routes.js';
 import { AppsService } from './apps/apps.service.js';
 import type { Clock } from './clock.js';
-import { DEFAULT_TOKEN_ISSUER, type Config } from './config.js';
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_RATE_LIMIT_WINDOW_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TOKEN_ISSUER, type Config,
+} from './config.js';
 import { assignmentRoutes } from './customers/assignments.routes.js';
 import { AssignmentsService } from './customers/assignments.service.js';
 import { customerRoutes } from './customers/customers.routes.js';
@@ -15,8 +18,11 @@ import { registerAccess } from './http/access.js';
 import { registerJsonParser } from './http/content-type.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
 import { registerGracefulClose } from './http/graceful-close.js';
+import { registerIdempotency } from './http/idempotency.js';
 import { createMetrics, registerObservability } from './http/observability.js';
 import { registerOpenApi } from './http/openapi.js';
+import { registerRateLimit } from './http/rate-limit.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validation.js';
 import { keysetConfigRoutes } from './keysets/keyset-config.routes.js';
 import { KeysetConfigService } from './keysets/keyset-config.service.js';
@@ -32,7 +38,12 @@ import { jwksRoutes, tokenRoutes } from './tokens/tokens.routes.js';
 import { TokensService } from './tokens/tokens.service.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'bodyLimit'> & Partial<Pick<Config, 'tokenIssuer'>>;
+  /**
+   * Settings left out take their defaults, except rate limiting: without `rateLimitMax` there is
+   * none (loadConfig supplies the generous default, so a server always limits unless told 0).
+   */
+  config: Pick<Config, 'bodyLimit'> & Partial<Pick<Config, 'tokenIssuer' | 'rateLimitMax' | 'rateLimitWindowMs' | 'redisUrl'
+    | 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'>> & { rateLimitNamespace?: string };
   store: Store;
   clock: Clock;
   /** A pino logger; omitted → silent (tests). */
@@ -47,6 +58,10 @@ export async function buildApp({ config, store, clock, logger }: AppDeps): Promi
     // One line per request, written by registerObservability, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: config.bodyLimit,
+    // Slow clients: the whole request must arrive in time (else 408, see clientErrorHandler).
+    requestTimeout: config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    http: httpServerOptions(config.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
     // While closing, requests on open connections are still answered properly (with Connection: close).
     return503OnClosing: false,
     routerOptions: { maxParamLength: 512 },
@@ -54,16 +69,23 @@ export async function buildApp({ config, store, clock, logger }: AppDeps): Promi
     clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
+  app.server.maxConnections = (config.maxConnections ?? DEFAULT_MAX_CONNECTIONS) || Infinity;
 
   const metrics = createMetrics();
   registerErrorHandling(app);
+  await registerSecurityHeaders(app);
   registerObservability(app, metrics);
   registerGracefulClose(app);
   registerJsonParser(app);
   const accounts = new AccountsService(store.db, clock);
   const users = new UsersService(store, clock);
   registerAccess(app, { apiKey: (key) => accounts.authenticate(key), session: (token) => users.authenticate(token) });
+  registerIdempotency(app, { store, clock });
   await registerOpenApi(app);
+  await registerRateLimit(app, {
+    max: config.rateLimitMax, windowMs: config.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS,
+    redisUrl: config.redisUrl, namespace: config.rateLimitNamespace,
+  });
 
   await app.register(opsRoutes, { store, metrics });
   await app.register(appRoutes, { apps: new AppsService(store, clock) });
@@ -92,4 +114,10 @@ export async function buildApp({ config, store, clock, logger }: AppDeps): Promi
   await app.register(jwksRoutes, { signingKeys });
   await app.ready();
   return app;
+}
+
+/** Node's server options: the header deadline, and timeouts checked often enough to be near exact. */
+function httpServerOptions(headersTimeout: number, requestTimeout: number) {
+  const connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(Math.min(headersTimeout, requestTimeout) / 4)));
+  return { headersTimeout: Math.min(headersTimeout, requestTimeout), requestTimeout, connectionsCheckingInterval };
 }

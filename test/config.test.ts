@@ -2,18 +2,24 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
 
+// Rate limiting and connection settings (tested in rate-limit.test.ts) at their defaults.
+const LIMIT_DEFAULTS = {
+  rateLimitMax: 600, rateLimitWindowMs: 60_000, redisUrl: undefined, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 72_000, maxConnections: 1024,
+};
+
 describe('configuration', () => {
   test('defaults', () => {
     assert.deepEqual({ ...loadConfig({}) }, {
       host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/oem.sqlite', logLevel: 'info', bodyLimit: 1048576, bootstrapApiKey: undefined,
-      tokenIssuer: 'oem-customer-server',
+      tokenIssuer: 'oem-customer-server', ...LIMIT_DEFAULTS,
     });
     assert.ok(Object.isFrozen(loadConfig({})));
   });
 
   test('values are read and converted', () => {
     const c = loadConfig({ HOST: '0.0.0.0', PORT: '9000', DATABASE_URL: 'postgres://u@h/d', LOG_LEVEL: 'DEBUG', BODY_LIMIT: '512kb', OEM_BOOTSTRAP_API_KEY: 'oem_abcdefghijklmnopqrstuvwxyz' });
-    assert.deepEqual({ ...c }, { host: '0.0.0.0', port: 9000, databaseUrl: 'postgres://u@h/d', logLevel: 'debug', bodyLimit: 524288, bootstrapApiKey: 'oem_abcdefghijklmnopqrstuvwxyz', tokenIssuer: 'oem-customer-server' });
+    assert.deepEqual({ ...c }, { host: '0.0.0.0', port: 9000, databaseUrl: 'postgres://u@h/d', logLevel: 'debug', bodyLimit: 524288, bootstrapApiKey: 'oem_abcdefghijklmnopqrstuvwxyz', tokenIssuer: 'oem-customer-server', ...LIMIT_DEFAULTS });
     assert.equal(loadConfig({ BODY_LIMIT: '2mb' }).bodyLimit, 2 * 1024 * 1024);
     assert.equal(loadConfig({ BODY_LIMIT: '100' }).bodyLimit, 100);
   });

@@ -114,7 +114,7 @@ for (const kind of STORE_KINDS) {
           account_id: account.id, app_id: app.id, name: 'K', type: 'testing', publish_key: 'pub-c-1', subscribe_key: 'sub-c-1',
           secret_key_hash: sha256Hex(oldKey), created_at: t, updated_at: t,
         }).returning('id').executeTakeFirstOrThrow();
-        assert.deepEqual(await migrate(store), ['0005_secret_keys']);
+        assert.deepEqual(await migrate(store, '0005_secret_keys'), ['0005_secret_keys']);
         const keysetId = Number(keysetRow.id);
         const moved = await store.db.selectFrom('secret_keys').selectAll().execute();
         assert.deepEqual(moved.map((r) => [Number(r.keyset_id), r.prefix, r.hash, r.expires_at, r.created_at]), [[keysetId, null, sha256Hex(oldKey), null, t]]);

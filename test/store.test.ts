@@ -51,7 +51,7 @@ for (const kind of STORE_KINDS) {
       try {
         assert.equal(await migrationsApplied(h.store), true);
         assert.deepEqual(await migrate(h.store), []);
-        assert.deepEqual(migrationNames(kind), ['0001_initial', '0002_signing_keys', '0003_users_sessions', '0004_keyset_configs', '0005_secret_keys']);
+        assert.deepEqual(migrationNames(kind), ['0001_initial', '0002_signing_keys', '0003_users_sessions', '0004_keyset_configs', '0005_secret_keys', '0006_idempotency_keys']);
       } finally {
         await h.destroy();
       }
@@ -87,7 +87,7 @@ if (PG_URL) {
       const stores = await Promise.all(Array.from({ length: 5 }, () => openStore(PG_URL!, { pgSchema: schema })));
       try {
         const applied = await Promise.all(stores.map((s) => migrate(s)));
-        assert.deepEqual(applied.flat(), ['0001_initial', '0002_signing_keys', '0003_users_sessions', '0004_keyset_configs', '0005_secret_keys']);
+        assert.deepEqual(applied.flat(), ['0001_initial', '0002_signing_keys', '0003_users_sessions', '0004_keyset_configs', '0005_secret_keys', '0006_idempotency_keys']);
         for (const s of stores) assert.equal(await migrationsApplied(s), true);
       } finally {
         await Promise.all(stores.map((s) => s.close()));

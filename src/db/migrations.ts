@@ -168,6 +168,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('keysets').dropColumn('secret_key_hash').execute();
       },
     },
+    // Idempotency keys (CONTRACT §6): one row per (account, SHA-256 of the Idempotency-Key). The
+    // unique constraint arbitrates which request claims a key, across processes. status is null
+    // while the first request is in flight; then the response, its body encrypted (src/http/idempotency.ts).
+    '0006_idempotency_keys': {
+      async up(db: Db) {
+        await withId(db, 'idempotency_keys')
+          .addColumn('account_id', bigint, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('key_hash', 'text', (c) => c.notNull())
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('status', 'integer')
+          .addColumn('content_type', 'text')
+          .addColumn('body', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('completed_at', 'text')
+          .addUniqueConstraint('idempotency_keys_account_key', ['account_id', 'key_hash'])
+          .execute();
+        await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').column('created_at').execute();
+      },
+    },
   };
 }
 
@@ -187,11 +206,16 @@ export async function migrate(store: Store, upTo?: string): Promise<string[]> {
   const run = (m: Migrator) => (upTo === undefined ? m.migrateToLatest() : m.migrateTo(upTo));
   // Kysely locks PostgreSQL with an advisory lock but has no lock for SQLite; there the whole run
   // happens inside one BEGIN IMMEDIATE transaction, so processes starting together take turns.
-  const { error, results } = store.dialect === 'sqlite'
-    ? await store.write((conn) => run(migratorFor(store, conn, true)))
-    : await run(migratorFor(store));
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = store.dialect === 'sqlite'
+      ? await store.write((conn) => run(migratorFor(store, conn, true)))
+      : await run(migratorFor(store));
+    // Kysely's table lookup scans every schema of the database; a schema another client drops
+    // meanwhile fails that scan with 3F000. Nothing was applied, so looking again is safe.
+    if (error && (error as { code?: string }).code === '3F000' && attempt < 3) continue;
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
 }
 
 /** True when every migration this build knows has been applied. */

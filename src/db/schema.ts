@@ -95,6 +95,18 @@ export interface SessionsTable {
   expires_at: string;
 }
 
+export interface IdempotencyKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  key_hash: string; // SHA-256 hex of the Idempotency-Key
+  fingerprint: string; // SHA-256 hex of method, path and raw body of the first request
+  status: number | null; // null while the first request is in flight
+  content_type: string | null;
+  body: string | null; // the response payload, AES-256-GCM encrypted (src/http/idempotency.ts)
+  created_at: string;
+  completed_at: string | null;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -113,4 +125,5 @@ export interface DB {
   signing_keys: SigningKeysTable;
   users: UsersTable;
   sessions: SessionsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

@@ -7,12 +7,20 @@ import { AppError, badRequest } from '../errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body as received, before parsing (the idempotency fingerprint hashes it). */
+    rawBody?: Buffer;
+  }
+}
+
 export function registerJsonParser(app: FastifyInstance): void {
   // secure-json-parse underneath: __proto__ and constructor.prototype keys are refused.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers(); // Fastify's text/plain parser included: JSON is the only body
 
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    request.rawBody = body as Buffer;
     let text: string;
     try {
       text = utf8.decode(body as Buffer);

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUnstorableText } from '../db/errors.js';
 import { AppError, errorNameFor } from '../errors.js';
+import { BASIC_SECURITY_HEADERS } from './security-headers.js';
 import { validationMessages } from './validation.js';
 
 export interface ErrorEnvelope {
@@ -41,7 +42,7 @@ export function envelope(status: number, messages: string[]): ErrorEnvelope {
  */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400;
-  reply.header('Request-Id', request.id).status(status).send(envelope(status, [error.message]));
+  reply.headers(BASIC_SECURITY_HEADERS).header('Request-Id', request.id).status(status).send(envelope(status, [error.message]));
 }
 
 /**
@@ -55,9 +56,10 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Dup
     : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are too large']
     : [400, 'the request is not valid HTTP'];
   const body = JSON.stringify(envelope(status, [message]));
+  const security = Object.entries(BASIC_SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      `${security}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);
 }
