@@ -58,8 +58,11 @@ export async function freshStore(kind: StoreKind): Promise<StoreHandle> {
       kind, url, store,
       reopen: () => openStore(url),
       destroy: async () => {
-        await store.close();
-        fs.rmSync(dir, { recursive: true, force: true });
+        try {
+          await store.close();
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true }); // even when a test closed the store already
+        }
       },
     };
   }
