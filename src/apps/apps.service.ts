@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { isForeignKeyViolation } from '../db/errors.js';
 import type { Store } from '../db/store.js';
 import { badRequest, notFound } from '../errors.js';
+import type { Page } from '../pagination.js';
 import * as repo from './apps.repository.js';
 
 export interface App {
@@ -10,13 +11,6 @@ export interface App {
   name: string;
   createdAt: string;
   updatedAt: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  limit: number;
 }
 
 const toApp = (r: repo.AppRow): App => ({ id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at });

@@ -51,19 +51,27 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** The secret the caller presented: the session token on legacy routes, else the API key. */
+export function presentedCredential(request: FastifyRequest): string | undefined {
+  if (request.routeOptions.config.access?.legacy) {
+    const token = request.headers['x-session-token'];
+    return Array.isArray(token) ? token[0] : token;
+  }
+  return presentedKey(request.headers.authorization);
+}
+
 export function registerAccess(app: FastifyInstance, auth: Authenticators): void {
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
     if (!access) return;
     if (access.legacy) {
-      const token = request.headers['x-session-token'];
-      request.principal = await auth.session(Array.isArray(token) ? token[0] : token);
+      request.principal = await auth.session(presentedCredential(request));
     } else {
       // Node keeps only the first of repeated Authorization headers; a request that sends two is refused.
       if (countHeader(request.raw.rawHeaders, 'authorization') > 1) {
         throw new AppError('Unauthorized', 'send the API key in one Authorization header');
       }
-      request.principal = await auth.apiKey(presentedKey(request.headers.authorization));
+      request.principal = await auth.apiKey(presentedCredential(request));
       const route = `${request.method} ${request.routeOptions.url}`;
       request.apiVersion = resolveVersion(request.headers[VERSION_HEADER], access.since, route);
       reply.header('PubNub-Version', request.apiVersion);

@@ -13,7 +13,7 @@ import type { Clock } from '../clock.js';
 import type { Store } from '../db/store.js';
 import { AppError, badRequest } from '../errors.js';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
-import { presentedKey } from './access.js';
+import { presentedCredential } from './access.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** A stored response is replayed for 24 hours. */
@@ -34,13 +34,6 @@ declare module 'fastify' {
   }
 }
 
-function credentialOf(request: FastifyRequest): string {
-  if (request.routeOptions.config.access?.legacy) {
-    const token = request.headers['x-session-token'];
-    return (Array.isArray(token) ? token[0] : token) ?? '';
-  }
-  return presentedKey(request.headers.authorization) ?? '';
-}
 
 function fingerprintOf(request: FastifyRequest): string {
   return createHash('sha256')
@@ -85,7 +78,7 @@ export function registerIdempotency(app: FastifyInstance, { store, clock }: { st
       throw badRequest('Idempotency-Key must be 1 to 255 printable ASCII characters');
     }
     const accountId = request.principal!.accountId;
-    const secret = deriveSecret(credentialOf(request), key, accountId);
+    const secret = deriveSecret(presentedCredential(request) ?? '', key, accountId);
     const now = clock.now().getTime();
     const result = await repo.claim({
       accountId,

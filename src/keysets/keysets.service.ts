@@ -1,7 +1,7 @@
 // Keysets of a partner account. The secret key is returned once, by create, and stored only hashed.
 import type { Clock } from '../clock.js';
 import { findApp } from '../apps/apps.repository.js';
-import type { Page } from '../apps/apps.service.js';
+import type { Page } from '../pagination.js';
 import { isForeignKeyViolation } from '../db/errors.js';
 import type { Store } from '../db/store.js';
 import { notFound } from '../errors.js';
