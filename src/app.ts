@@ -39,10 +39,11 @@ import { TokensService } from './tokens/tokens.service.js';
 
 export interface AppDeps {
   /**
-   * Settings left out take their defaults, except rate limiting: without `rateLimitMax` there is
-   * none (loadConfig supplies the generous default, so a server always limits unless told 0).
+   * Settings left out take their defaults, except rate limiting: without `rateLimitMax` and
+   * `authFailureLimit` there is none (loadConfig supplies the generous defaults, so a server always
+   * limits unless told 0).
    */
-  config: Pick<Config, 'bodyLimit'> & Partial<Pick<Config, 'tokenIssuer' | 'rateLimitMax' | 'rateLimitWindowMs' | 'redisUrl'
+  config: Pick<Config, 'bodyLimit'> & Partial<Pick<Config, 'tokenIssuer' | 'rateLimitMax' | 'rateLimitWindowMs' | 'authFailureLimit' | 'redisUrl'
     | 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'>> & { rateLimitNamespace?: string };
   store: Store;
   clock: Clock;
@@ -79,13 +80,14 @@ export async function buildApp({ config, store, clock, logger }: AppDeps): Promi
   registerJsonParser(app);
   const accounts = new AccountsService(store.db, clock);
   const users = new UsersService(store, clock);
+  // Before the access hook: the failed sign-in limit is checked ahead of any credential.
+  await registerRateLimit(app, {
+    max: config.rateLimitMax, windowMs: config.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS,
+    authFailureMax: config.authFailureLimit, redisUrl: config.redisUrl, namespace: config.rateLimitNamespace,
+  });
   registerAccess(app, { apiKey: (key) => accounts.authenticate(key), session: (token) => users.authenticate(token) });
   registerIdempotency(app, { store, clock });
   await registerOpenApi(app);
-  await registerRateLimit(app, {
-    max: config.rateLimitMax, windowMs: config.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS,
-    redisUrl: config.redisUrl, namespace: config.rateLimitNamespace,
-  });
 
   await app.register(opsRoutes, { store, metrics });
   await app.register(appRoutes, { apps: new AppsService(store, clock) });

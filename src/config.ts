@@ -11,6 +11,8 @@ export interface Config {
   /** Requests per caller per window; 0 turns rate limiting off. */
   readonly rateLimitMax: number;
   readonly rateLimitWindowMs: number;
+  /** Failed sign-ins (401s) per client address per window before it is refused up front; 0 = off. */
+  readonly authFailureLimit: number;
   /** Where nodes share rate-limit counts; unset → counted in this process. */
   readonly redisUrl: string | undefined;
   /** The whole request (headers and body) must arrive within this. */
@@ -25,6 +27,7 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/oem.sqlite';
 export const DEFAULT_TOKEN_ISSUER = 'oem-customer-server';
 export const DEFAULT_RATE_LIMIT_MAX = 600;
 export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
+export const DEFAULT_AUTH_FAILURE_LIMIT = 100;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenIssuer,
     rateLimitMax: parseCount('RATE_LIMIT_MAX', env.RATE_LIMIT_MAX?.trim() || String(DEFAULT_RATE_LIMIT_MAX)),
     rateLimitWindowMs: parseMs('RATE_LIMIT_WINDOW', env.RATE_LIMIT_WINDOW?.trim() || String(DEFAULT_RATE_LIMIT_WINDOW_MS), 1_000),
+    authFailureLimit: parseCount('AUTH_FAILURE_LIMIT', env.AUTH_FAILURE_LIMIT?.trim() || String(DEFAULT_AUTH_FAILURE_LIMIT)),
     redisUrl,
     requestTimeoutMs,
     headersTimeoutMs,

@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import { ok } from './helpers/assertions.js';
 import { describeEachStore, STORE_KINDS, type StoreHandle } from './helpers/harness.js';
 import { describeServerPair, type ServerPair } from './helpers/process.js';
+import { scaled } from './helpers/scale.js';
 
 const URL = '/v2/oem/customers';
-const ROUNDS = 10;
+const ROUNDS = scaled(10);
 
 function tally(statuses: number[]): Record<number, number> {
   return statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});

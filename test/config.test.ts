@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 
 // Rate limiting and connection settings (tested in rate-limit.test.ts) at their defaults.
 const LIMIT_DEFAULTS = {
-  rateLimitMax: 600, rateLimitWindowMs: 60_000, redisUrl: undefined, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000,
+  rateLimitMax: 600, rateLimitWindowMs: 60_000, authFailureLimit: 100, redisUrl: undefined, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 72_000, maxConnections: 1024,
 };
 

@@ -4,20 +4,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { countRows, describeEachStore, STORE_KINDS } from './helpers/harness.js';
 import { describeServerPair } from './helpers/process.js';
+import { scaled } from './helpers/scale.js';
 
 const URL = '/v2/oem/customers';
+/** Simultaneous creates of one externalId (× TEST_SCALE). */
+const N = scaled(50);
 
 function tally(statuses: number[]): Record<number, number> {
   return statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
 }
 
 describeEachStore('concurrent creates in one process', (h) => {
-  test('50 simultaneous creates of one externalId → exactly one 200, 49 × 400', async () => {
+  test(`${N} simultaneous creates of one externalId → exactly one 200, ${N - 1} × 400`, async () => {
     const acc = await h().account();
     const responses = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => h().request({ method: 'POST', url: URL, key: acc.key, body: { externalId: 'same', name: `n${i}` } })),
+      Array.from({ length: N }, (_, i) => h().request({ method: 'POST', url: URL, key: acc.key, body: { externalId: 'same', name: `n${i}` } })),
     );
-    assert.deepEqual(tally(responses.map((r) => r.statusCode)), { 200: 1, 400: 49 });
+    assert.deepEqual(tally(responses.map((r) => r.statusCode)), { 200: 1, 400: N - 1 });
     for (const r of responses.filter((x) => x.statusCode === 400)) {
       assert.deepEqual(r.json().message, ['externalId same is already used by another customer']);
     }

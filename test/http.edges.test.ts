@@ -140,7 +140,7 @@ describe('requests Node rejects before Fastify sees them', () => {
   });
 });
 
-test('the request log line carries the path, never the query string', async () => {
+test('the request log line carries the path (secret-shaped parts cut short), never the query string', async () => {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } });
   const handle = await freshStore('sqlite');
@@ -151,6 +151,13 @@ test('the request log line carries the path, never the query string', async () =
     assert.equal(done.length, 1);
     assert.equal(done[0]!.path, '/healthz');
     assert.ok(!JSON.stringify(lines).includes('oem_this_must_not_be_logged'));
+    // A whole secret where an id or a prefix belongs is cut down to what the API itself shows.
+    const secret = `sec-c-${'Ab3xQ'.repeat(9)}abc`;
+    await app.inject({ method: 'GET', url: `/v2/keysets/1/secret-keys/${secret}` });
+    await app.inject({ method: 'GET', url: '/v2/oem/customers/oem_AbCdEfGhIjKlMnOpQrStUv' });
+    const paths = lines.filter((l) => l.msg === 'request completed').slice(1).map((l) => l.path);
+    assert.deepEqual(paths, ['/v2/keysets/1/secret-keys/sec-c-Ab3xQ…', '/v2/oem/customers/oem_…']);
+    assert.ok(!JSON.stringify(lines).includes(secret) && !JSON.stringify(lines).includes('AbCdEfGhIjKl'));
   } finally {
     await app.close();
     await handle.destroy();

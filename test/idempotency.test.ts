@@ -11,6 +11,7 @@ import { IdempotencyRepository } from '../src/idempotency/idempotency.repository
 import { UsersService } from '../src/users/users.service.js';
 import { fails } from './helpers/assertions.js';
 import { countRows, describeEachStore, type Harness, type TestAccount } from './helpers/harness.js';
+import { scaled } from './helpers/scale.js';
 
 const URL = '/v2/oem/customers';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -284,7 +285,7 @@ describeEachStore('idempotency', (h) => {
     const acc = await h().account();
     const { keysetIds } = await h().keysets(acc, 10);
     const random = seeded(20261204);
-    const intended = Array.from({ length: 30 }, (_, i) => ({
+    const intended = Array.from({ length: scaled(30) }, (_, i) => ({
       key: `create-${i}-${random().toString(36).slice(2)}`,
       body: { externalId: `drop-${i}`, name: `Customer ${i}`, ...(i < 10 ? { keysetIds: [keysetIds[i]!] } : {}) },
     }));

@@ -191,6 +191,27 @@ describeEachStore('operational routes', (h, kind) => {
     assert.equal(doc.paths['/v2/apps'].post['x-since'], '2025-11-15');
   });
 
+  test('every authenticated operation documents 429; every POST documents Idempotency-Key and its 409/422', async () => {
+    const doc = (await get('/openapi.json')).json();
+    let posts = 0;
+    for (const [p, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        if (!op.security) continue;
+        const where = `${method.toUpperCase()} ${p}`;
+        assert.ok(isEnvelopeSchema(op.responses?.[429]?.content?.['application/json']?.schema), `${where} documents 429`);
+        const idem = op.parameters?.find((q: any) => q.in === 'header' && q.name === 'idempotency-key');
+        if (method !== 'post') {
+          assert.equal(idem, undefined, `${where} takes no Idempotency-Key`);
+          continue;
+        }
+        posts++;
+        assert.ok(idem && !idem.required && idem.schema.maxLength === 255, `${where} documents an optional Idempotency-Key`);
+        for (const code of [409, 422]) assert.ok(isEnvelopeSchema(op.responses?.[code]?.content?.['application/json']?.schema), `${where} documents ${code}`);
+      }
+    }
+    assert.ok(posts >= 8, `only ${posts} POST operations found`);
+  });
+
   test('error examples in the document match the status they illustrate', async () => {
     const doc = (await get('/openapi.json')).json();
     for (const [p, item] of Object.entries<any>(doc.paths)) {

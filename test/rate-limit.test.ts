@@ -29,7 +29,7 @@ async function redisAnswers(): Promise<boolean> {
 
 describeEachStore('rate limiting', (h) => {
   const apps: FastifyInstance[] = [];
-  async function limited(max: number, windowMs = 60_000, extra: { redisUrl?: string; rateLimitNamespace?: string } = {}) {
+  async function limited(max: number, windowMs = 60_000, extra: { redisUrl?: string; rateLimitNamespace?: string; authFailureLimit?: number } = {}) {
     const app = await buildApp({ config: { bodyLimit: 1024 * 1024, rateLimitMax: max, rateLimitWindowMs: windowMs, ...extra }, store: h().store, clock: h().clock });
     apps.push(app);
     return app;
@@ -122,6 +122,39 @@ describeEachStore('rate limiting', (h) => {
     }
   });
 
+  test('failed sign-ins: past the limit an address gets 429 before any credential is checked, the good key included', async () => {
+    const app = await limited(0, 60_000, { authFailureLimit: 3 });
+    const acc = await h().account();
+    const email = `af-${acc.accountId}@example.com`;
+    await new UsersService(h().store, h().clock).createUser({ accountId: acc.accountId, email, password: 'correct horse battery staple' });
+    // Successes are not counted.
+    for (let i = 0; i < 5; i++) ok(await get(app, '/v2/apps', acc.key));
+    // Three failures of any kind: a wrong key, no key, a wrong password.
+    fails(await get(app, '/v2/apps', 'oem_wrong_key_0000000000000000000000000000'), 401, /.+/);
+    fails(await get(app, '/v2/apps'), 401, /.+/);
+    fails(await app.inject({ method: 'POST', url: '/api/me', payload: { email, password: 'wrong password!' } }), 401, /.+/);
+    // From now on this address is refused up front — a right key and a right password too.
+    const refused = await get(app, '/v2/apps', acc.key);
+    fails(refused, 429, /^too many failed sign-ins from this address \(3 in the window\); retry in \d+ seconds$/);
+    assert.ok(Number(refused.headers['retry-after']) > 0 && Number(refused.headers['retry-after']) <= 60);
+    fails(await app.inject({ method: 'POST', url: '/api/me', payload: { email, password: 'correct horse battery staple' } }), 429, /^too many failed/);
+    // Another address is unaffected, and exempt routes stay open.
+    ok(await app.inject({ method: 'GET', url: '/v2/apps', remoteAddress: '10.1.2.3', headers: { authorization: acc.key, 'pubnub-version': DEFAULT_VERSION } }));
+    assert.equal((await get(app, '/healthz')).statusCode, 200);
+  });
+
+  test('failed sign-ins: the count empties after the window; authFailureLimit 0 counts nothing', async () => {
+    const app = await limited(0, 1_000, { authFailureLimit: 1 });
+    const acc = await h().account();
+    fails(await get(app, '/v2/apps', 'oem_wrong'), 401, /.+/);
+    fails(await get(app, '/v2/apps', acc.key), 429, /^too many failed/);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    ok(await get(app, '/v2/apps', acc.key));
+    const open = await limited(0, 1_000, { authFailureLimit: 0 });
+    for (let i = 0; i < 5; i++) fails(await get(open, '/v2/apps', 'oem_wrong'), 401, /.+/);
+    ok(await get(open, '/v2/apps', acc.key));
+  });
+
   test('with Redis, two app instances share one count', async (t) => {
     if (!(await redisAnswers())) {
       t.skip(`Redis does not answer at ${REDIS_URL} (start one, or set TEST_REDIS_URL)`);
@@ -143,16 +176,16 @@ describeEachStore('rate limiting', (h) => {
 test('rate-limit and connection settings: defaults, values and bad values naming the setting', () => {
   const d = loadConfig({});
   assert.deepEqual(
-    [d.rateLimitMax, d.rateLimitWindowMs, d.redisUrl, d.requestTimeoutMs, d.headersTimeoutMs, d.keepAliveTimeoutMs, d.maxConnections],
-    [600, 60_000, undefined, 30_000, 10_000, 72_000, 1024],
+    [d.rateLimitMax, d.rateLimitWindowMs, d.authFailureLimit, d.redisUrl, d.requestTimeoutMs, d.headersTimeoutMs, d.keepAliveTimeoutMs, d.maxConnections],
+    [600, 60_000, 100, undefined, 30_000, 10_000, 72_000, 1024],
   );
   const c = loadConfig({
-    RATE_LIMIT_MAX: '0', RATE_LIMIT_WINDOW: '1m', REDIS_URL: 'redis://127.0.0.1:6379/2', REQUEST_TIMEOUT: '5s',
+    RATE_LIMIT_MAX: '0', RATE_LIMIT_WINDOW: '1m', AUTH_FAILURE_LIMIT: '0', REDIS_URL: 'redis://127.0.0.1:6379/2', REQUEST_TIMEOUT: '5s',
     HEADERS_TIMEOUT: '2000', KEEP_ALIVE_TIMEOUT: '10s', MAX_CONNECTIONS: '0',
   });
   assert.deepEqual(
-    [c.rateLimitMax, c.rateLimitWindowMs, c.redisUrl, c.requestTimeoutMs, c.headersTimeoutMs, c.keepAliveTimeoutMs, c.maxConnections],
-    [0, 60_000, 'redis://127.0.0.1:6379/2', 5_000, 2_000, 10_000, 0],
+    [c.rateLimitMax, c.rateLimitWindowMs, c.authFailureLimit, c.redisUrl, c.requestTimeoutMs, c.headersTimeoutMs, c.keepAliveTimeoutMs, c.maxConnections],
+    [0, 60_000, 0, 'redis://127.0.0.1:6379/2', 5_000, 2_000, 10_000, 0],
   );
   assert.equal(loadConfig({ RATE_LIMIT_WINDOW: '60s' }).rateLimitWindowMs, 60_000);
   assert.equal(loadConfig({ RATE_LIMIT_WINDOW: '1h' }).rateLimitWindowMs, 3_600_000);
@@ -162,7 +195,7 @@ test('rate-limit and connection settings: defaults, values and bad values naming
     [{ RATE_LIMIT_WINDOW: '1 minute' }, 'RATE_LIMIT_WINDOW'], [{ RATE_LIMIT_WINDOW: '0s' }, 'RATE_LIMIT_WINDOW'], [{ RATE_LIMIT_WINDOW: '10ms' }, 'RATE_LIMIT_WINDOW'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'], [{ REQUEST_TIMEOUT: 'soon' }, 'REQUEST_TIMEOUT'], [{ HEADERS_TIMEOUT: '-5' }, 'HEADERS_TIMEOUT'],
     [{ REQUEST_TIMEOUT: '5s', HEADERS_TIMEOUT: '10s' }, 'HEADERS_TIMEOUT'], [{ KEEP_ALIVE_TIMEOUT: '1d' }, 'KEEP_ALIVE_TIMEOUT'],
-    [{ MAX_CONNECTIONS: 'many' }, 'MAX_CONNECTIONS'],
+    [{ MAX_CONNECTIONS: 'many' }, 'MAX_CONNECTIONS'], [{ AUTH_FAILURE_LIMIT: 'x' }, 'AUTH_FAILURE_LIMIT'],
   ] as const) {
     assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && e.message.startsWith(name), JSON.stringify(env));
   }

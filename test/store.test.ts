@@ -13,7 +13,7 @@ import { systemClock } from '../src/clock.js';
 import { migrate, migrationNames, migrationsApplied } from '../src/db/migrations.js';
 import { openStore, parseStoreUrl, StoreUrlError } from '../src/db/store.js';
 import { freshStore, PG_URL, STORE_KINDS } from './helpers/harness.js';
-import { startServerProcess } from './helpers/process.js';
+import { emptyStore, startServerProcess } from './helpers/process.js';
 
 describe('store URLs', () => {
   test('sqlite: relative and absolute paths, postgres:// and postgresql://', () => {
@@ -54,6 +54,25 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual(migrationNames(kind), ['0001_initial', '0002_signing_keys', '0003_users_sessions', '0004_keyset_configs', '0005_secret_keys', '0006_idempotency_keys']);
       } finally {
         await h.destroy();
+      }
+    });
+
+    test('a migration that fails half-way leaves nothing of itself behind, and the next run applies it whole', async () => {
+      const empty = await emptyStore(kind);
+      const store = await openStore(empty.url);
+      try {
+        assert.deepEqual(await migrate(store, '0002_signing_keys'), ['0001_initial', '0002_signing_keys']);
+        // 0003 creates users, its index, then sessions: a table in the way fails it after users exists.
+        await sql`create table sessions (x integer)`.execute(store.db);
+        await assert.rejects(migrate(store), /sessions/);
+        const tables = async () => (await store.db.introspection.getTables()).filter((t) => t.schema === store.schema).map((t) => t.name);
+        assert.ok(!(await tables()).includes('users'), 'the failed migration\'s first table was kept');
+        await sql`drop table sessions`.execute(store.db);
+        assert.deepEqual((await migrate(store)).slice(0, 1), ['0003_users_sessions']);
+        assert.equal(await migrationsApplied(store), true);
+      } finally {
+        await store.close();
+        await empty.destroy();
       }
     });
 

@@ -207,8 +207,14 @@ export async function migrate(store: Store, upTo?: string): Promise<string[]> {
   // Kysely locks PostgreSQL with an advisory lock but has no lock for SQLite; there the whole run
   // happens inside one BEGIN IMMEDIATE transaction, so processes starting together take turns.
   for (let attempt = 1; ; attempt++) {
+    // Kysely reports a failed migration instead of throwing; on SQLite it must throw inside the
+    // write, or the transaction would commit the statements that ran before the failure.
     const { error, results } = store.dialect === 'sqlite'
-      ? await store.write((conn) => run(migratorFor(store, conn, true)))
+      ? await store.write(async (conn) => {
+        const outcome = await run(migratorFor(store, conn, true));
+        if (outcome.error) throw outcome.error;
+        return outcome;
+      }).catch((error: unknown) => ({ error, results: undefined }))
       : await run(migratorFor(store));
     // Kysely's table lookup scans every schema of the database; a schema another client drops
     // meanwhile fails that scan with 3F000. Nothing was applied, so looking again is safe.

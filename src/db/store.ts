@@ -4,6 +4,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { GroupCommit } from './group-commit.js';
 import type { DB } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -15,7 +16,10 @@ export interface Store {
   readonly schema?: string;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
-  /** Runs fn in one write transaction; on any throw nothing is written. */
+  /**
+   * Runs fn in one write transaction; on any throw nothing of it is written. Resolves only once
+   * the write is committed (on SQLite, possibly in one transaction with concurrent writes).
+   */
   write<T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -56,27 +60,22 @@ function openSqlite(file: string): Store {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  // Concurrent writes share one BEGIN IMMEDIATE ... COMMIT, each in its own savepoint, so one
+  // fsync serves many requests (src/db/group-commit.ts). BEGIN IMMEDIATE takes the write lock up
+  // front, so two processes never both read and then race to upgrade (a deferred transaction
+  // would fail with SQLITE_BUSY instead of waiting busy_timeout for the other process).
+  const group = new GroupCommit(db, () => database.inTransaction);
   return {
     db,
     dialect: 'sqlite',
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    // BEGIN IMMEDIATE takes the write lock up front, so two processes never both read and then
-    // race to upgrade (a deferred transaction would fail with SQLITE_BUSY instead of waiting).
-    write: (fn) =>
-      db.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn);
-        try {
-          const result = await fn(conn);
-          await sql`commit`.execute(conn);
-          return result;
-        } catch (error) {
-          if (database.inTransaction) await sql`rollback`.execute(conn);
-          throw error;
-        }
-      }),
-    close: () => db.destroy(),
+    write: (fn) => group.write(fn),
+    close: async () => {
+      await group.idle();
+      await db.destroy();
+    },
   };
 }
 

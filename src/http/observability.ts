@@ -28,10 +28,21 @@ export function registerObservability(app: FastifyInstance, metrics: Metrics): v
     metrics.duration.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
     // Method, route and path only: headers (Authorization, session tokens), query strings (a client
     // may put anything there) and bodies are never logged.
-    const path = request.url.split('?')[0];
+    const path = redactSecrets(request.url.split('?')[0]!);
     request.log.info(
       { method: request.method, route, path, status, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
       'request completed',
     );
   });
+}
+
+/**
+ * A path is logged, and a client may put a whole secret in it by mistake (a secret key where its
+ * prefix belongs, an API key as an id): anything shaped like a generated secret is cut to the
+ * prefix the API itself shows (`sec-c-` and five characters) or to its kind.
+ */
+export function redactSecrets(path: string): string {
+  return path
+    .replace(/(sec-c-[A-Za-z0-9]{5})[A-Za-z0-9%]+/gi, '$1…')
+    .replace(/\b(oems?_)[A-Za-z0-9_%-]{8,}/g, '$1…');
 }

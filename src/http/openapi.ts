@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { RouteAccess } from './access.js';
-import { versionHeaders } from './schemas.js';
+import { idempotencyResponses, IDEMPOTENCY_KEY_HEADER, limitedResponses, versionHeaders } from './schemas.js';
 import { DOCS_CSP } from './security-headers.js';
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
@@ -27,9 +27,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    transform: ({ schema, url, route }) => {
+    transform: ({ schema: routeSchema, url, route }) => {
       const access = (route.config as { access?: RouteAccess } | undefined)?.access;
-      if (!access || !schema) return { schema, url };
+      if (!access || !routeSchema) return { schema: routeSchema, url };
+      const schema = withLimitsAndIdempotency(routeSchema, route.method);
       if (access.legacy) {
         const description = 'The same operation as under /v2, for PubNub\'s older session API: authorised by the ' +
           '`x-session-token` from POST /api/me (the user\'s account, full OEM permissions); no PubNub-Version header.';
@@ -48,4 +49,14 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+/** Every authenticated route may answer 429; a POST takes Idempotency-Key and may answer 409/422 for it. */
+function withLimitsAndIdempotency<S extends object>(schema: S, method: string | string[]): S {
+  const own = schema as { response?: Record<string, unknown>; headers?: { properties?: object; required?: string[] } };
+  const post = (Array.isArray(method) ? method : [method]).includes('POST');
+  const response = { ...own.response, ...limitedResponses(), ...(post ? idempotencyResponses() : {}) };
+  if (!post) return { ...schema, response };
+  const headers = { type: 'object', properties: { ...own.headers?.properties, ...IDEMPOTENCY_KEY_HEADER }, required: own.headers?.required ?? [] };
+  return { ...schema, response, headers };
 }

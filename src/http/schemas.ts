@@ -11,6 +11,9 @@ const EXAMPLE_MESSAGES: Record<number, string> = {
   412: 'If-Match does not match the current ETag of customer 3f1c…',
   413: 'Request body is too large',
   415: 'Unsupported Media Type: text/plain; send the body as application/json',
+  409: 'a request with this Idempotency-Key is still being processed; retry later',
+  422: 'this Idempotency-Key was used with another request (method, path or body)',
+  429: 'rate limit of 600 requests exceeded; retry in 1 minute',
   500: 'Internal server error (request id 5b9f3a9e-3f6b-4c1e-9c63-0c6f1f0a9b11)',
   503: 'the store is unreachable',
 };
@@ -31,6 +34,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   412: 'If-Match was sent and does not match the current ETag',
   413: 'Payload too large',
   415: 'Unsupported media type: bodies must be application/json',
+  409: 'Conflict: a request with the same Idempotency-Key is still in flight; retry later',
+  422: 'Unprocessable: the Idempotency-Key was used with another request, or by another credential',
+  429: 'Too many requests: the caller\'s rate limit, or too many failed sign-ins from this address; see Retry-After',
   500: 'Internal error: a generic message with the request id',
 };
 
@@ -54,6 +60,20 @@ export const PositiveSafeInteger = (description: string) =>
 export const DecimalId = (description: string) => Type.String({ pattern: '^[1-9][0-9]{0,14}$', description });
 
 export const IdParams = (description: string) => Type.Object({ id: DecimalId(description) });
+
+/** Documentation only: the statuses every limited route may answer, and POSTs with an Idempotency-Key. */
+export const limitedResponses = () => ({ 429: errorEnvelopeSchema(429, ERROR_DESCRIPTIONS[429]!) });
+export const idempotencyResponses = () => ({
+  409: errorEnvelopeSchema(409, ERROR_DESCRIPTIONS[409]!),
+  422: errorEnvelopeSchema(422, ERROR_DESCRIPTIONS[422]!),
+});
+export const IDEMPOTENCY_KEY_HEADER = {
+  'idempotency-key': Type.String({
+    minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$',
+    description: 'Optional. 1–255 printable ASCII characters naming one attempt: a retry with the same key, method, path and body ' +
+      'gets the first answer again (with `Idempotent-Replayed: true`) for 24 hours and writes nothing; see the README.',
+  }),
+};
 
 /** Documentation only: the check itself is resolveVersion, run before validation (access.ts). */
 export const versionHeaders = (since: string) => Type.Object({

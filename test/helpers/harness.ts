@@ -13,6 +13,7 @@ import { buildApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { migrate } from '../../src/db/migrations.js';
 import { openStore, type Store } from '../../src/db/store.js';
+import { auditing, auditInject, auditLogger } from './audit.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export const PG_URL = process.env.TEST_DATABASE_URL;
@@ -160,7 +161,9 @@ export class Harness {
 export async function createHarness(kind: StoreKind, opts: { bodyLimit?: number } = {}): Promise<Harness> {
   const handle = await freshStore(kind);
   const clock = new TestClock();
-  const app = await buildApp({ config: { bodyLimit: opts.bodyLimit ?? 1024 * 1024 }, store: handle.store, clock });
+  const logger = auditing ? auditLogger(`harness app [${kind}]`) : undefined;
+  const app = await buildApp({ config: { bodyLimit: opts.bodyLimit ?? 1024 * 1024 }, store: handle.store, clock, ...(logger ? { logger } : {}) });
+  auditInject(app);
   return new Harness(handle, app, clock, new AccountsService(handle.store.db, clock));
 }
 

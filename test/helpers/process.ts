@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, type TestContext } from 'node:test';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
+import { auditProcessOutput, auditResponse, lineAuditor, registerPasswordIn, registerSecret } from './audit.js';
 import { freshStore, type StoreHandle, type StoreKind } from './harness.js';
 
 /** The compiled tree this test runs from (dist/ or any other outDir). */
@@ -45,6 +46,7 @@ export async function startNodeServer(
   opts: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<ServerProcess> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
+  registerSecret(env.OEM_BOOTSTRAP_API_KEY);
   const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,9 +54,15 @@ export async function startNodeServer(
   });
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const auditOut = lineAuditor(`server ${path.basename(script)}`);
+  const auditErr = lineAuditor(`server ${path.basename(script)} (stderr)`);
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => ((out += d), auditOut(d)));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => ((err += d), auditErr(d)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
+    auditOut();
+    auditErr();
+    resolve(code);
+  }));
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -98,6 +106,9 @@ export function runNode(
   args: string[],
   opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
+  registerSecret(opts.env?.OEM_BOOTSTRAP_API_KEY);
+  registerSecret(opts.env?.OEM_PASSWORD);
+  args.forEach((a, i) => args[i - 1] === '--password' && registerSecret(a));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
       env: { ...process.env, ...opts.env },
@@ -112,6 +123,8 @@ export function runNode(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (script === CLI_JS) auditResponse(`cli ${args.slice(0, 2).join(' ')}`, `${stdout}\n${stderr}`);
+      else auditProcessOutput(`run ${path.basename(script)}`, stdout, stderr);
       resolve({ code, stdout, stderr });
     });
   });
@@ -152,8 +165,12 @@ export async function api(baseUrl: string, method: string, url: string, opts: { 
   const headers: Record<string, string> = { 'PubNub-Version': '2026-02-09', ...(opts.key ? { Authorization: opts.key } : {}), ...opts.headers };
   const payload = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
   if (payload !== undefined) headers['Content-Type'] ??= 'application/json';
+  registerSecret(opts.key);
+  registerSecret(headers['x-session-token']);
+  registerPasswordIn(payload);
   const r = await fetch(baseUrl + url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
   const text = await r.text();
+  auditResponse(`${method} ${url.split('?')[0]}`, `${JSON.stringify(Object.fromEntries(r.headers))}\n${text}`, { replayed: r.headers.get('idempotent-replayed') === 'true' });
   let json: any;
   try {
     json = JSON.parse(text);
@@ -185,6 +202,7 @@ export function slowPost(url: string, headers: Record<string, string>, body: unk
         } catch {
           json = undefined;
         }
+        auditResponse(`POST ${new URL(url).pathname}`, `${JSON.stringify(res.headers)}\n${text}`);
         resolve({ status: res.statusCode!, json });
       });
     });
@@ -230,6 +248,7 @@ export interface ServerPair {
 export function describeServerPair(title: string, kind: StoreKind, suite: (pair: () => ServerPair) => void): void {
   describe(`${title} [${kind}]`, () => {
     const key = `oem_test_pair_${randomBytes(16).toString('hex')}`;
+    registerSecret(key);
     let handle: StoreHandle;
     let servers: ServerProcess[] = [];
     before(async () => {
@@ -246,7 +265,11 @@ export function describeServerPair(title: string, kind: StoreKind, suite: (pair:
         method,
         headers: { authorization: key, 'pubnub-version': '2026-02-09', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      }).then(async (r) => {
+        const text = await r.text();
+        auditResponse(`${method} ${url.split('?')[0]}`, `${JSON.stringify(Object.fromEntries(r.headers))}\n${text}`, { replayed: r.headers.get('idempotent-replayed') === 'true' });
+        return { status: r.status, body: JSON.parse(text) };
+      });
     suite(() => ({ handle, call }));
   });
 }

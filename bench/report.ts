@@ -1,0 +1,225 @@
+// The results as a table on stdout, as JSON, and as docs/BENCHMARKS.md. The Markdown file keeps
+// whatever was written by hand between the notes markers, so profiling notes survive a rerun.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import type { BenchOptions } from './cli.js';
+import type { ScenarioName } from './scenarios.js';
+import { mib, type ScaleResult } from './scale.js';
+import type { StoreResult } from './suite.js';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  ramGiB: number;
+  os: string;
+  node: string;
+  autocannon: string;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  status: 'met' | 'not met' | 'not measured';
+  /** The figure has flags (errors, cut-short rounds), so it is not to be trusted as is. */
+  flagged: boolean;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: Machine;
+  settings: Omit<BenchOptions, 'pgUrl' | 'json' | 'outMd'> & { keysetsPerCreate: number };
+  stores: StoreResult[];
+  targets: TargetCheck[];
+}
+
+export function machine(): Machine {
+  const cpus = os.cpus();
+  const version = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    ramGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    autocannon: version,
+  };
+}
+
+const RATIO_TARGETS: { store: 'sqlite' | 'postgres'; scenario: ScenarioName; min: number; name: string }[] = [
+  { store: 'sqlite', scenario: 'create', min: 0.7, name: 'create customer on SQLite ≥ 70% of baseline' },
+  { store: 'sqlite', scenario: 'get', min: 0.8, name: 'get customer on SQLite ≥ 80% of baseline' },
+  { store: 'sqlite', scenario: 'list100', min: 0.4, name: 'list a page of 100 on SQLite ≥ 40% of baseline' },
+  { store: 'postgres', scenario: 'create', min: 0.4, name: 'create customer on PostgreSQL ≥ 40% of baseline' },
+];
+export const STARTUP_LIMIT_MS = 1000;
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export function checkTargets(stores: StoreResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = RATIO_TARGETS.map((t) => {
+    const r = stores.find((s) => s.store === t.store && !s.skipped)?.scenarios.find((s) => s.scenario === t.scenario);
+    if (!r || !Number.isFinite(r.ratio)) return { target: t.name, measured: '-', status: 'not measured', flagged: false };
+    return { target: t.name, measured: pct(r.ratio), status: r.ratio >= t.min ? 'met' : 'not met', flagged: r.flags.length > 0 };
+  });
+  for (const s of stores) {
+    const name = `startup on an existing ${s.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'} store < 1 s (median)`;
+    if (s.skipped || !s.startupMs?.length) {
+      checks.push({ target: name, measured: '-', status: 'not measured', flagged: false });
+      continue;
+    }
+    const m = median(s.startupMs);
+    checks.push({ target: name, measured: `${m.toFixed(0)} ms (max ${Math.max(...s.startupMs).toFixed(0)} ms)`, status: m < STARTUP_LIMIT_MS ? 'met' : 'not met', flagged: false });
+  }
+  return checks;
+}
+
+const pct = (r: number) => (Number.isFinite(r) ? `${(r * 100).toFixed(1)}%` : '-');
+const num = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const storeName = (s: StoreResult) => (s.store === 'sqlite' ? 'SQLite' : 'PostgreSQL');
+
+const HEAD = ['scenario', 'baseline req/s', 'server req/s', 'ratio', 'p50 ms', 'p99 ms', 'base p50', 'base p99', 'cpu ms/req', 'base cpu', 'bytes', 'non-2xx', 'errors'];
+
+function rows(s: StoreResult): string[][] {
+  return s.scenarios.map((r) => [
+    r.label, num(r.baseline.rps), num(r.server.rps), pct(r.ratio), num(r.server.p50, 2), num(r.server.p99, 2),
+    num(r.baseline.p50, 2), num(r.baseline.p99, 2), num(r.server.cpuMsPerAnswer, 3), num(r.baseline.cpuMsPerAnswer, 3), num(r.server.bytesPerAnswer),
+    String(r.server.non2xx + r.baseline.non2xx), String(r.server.errors + r.baseline.errors),
+  ]);
+}
+
+const ms = (xs: number[] | undefined) => (xs ?? []).map((x) => `${num(x)} ms`).join(', ');
+const startupLine = (s: StoreResult) =>
+  `startup (spawn → first 200 of /readyz): empty store ${num(s.firstStartMs ?? NaN)} ms; existing store ${ms(s.startupMs)}; ` +
+  `the bare baseline, for comparison: ${ms(s.baselineStartupMs)}`;
+
+const SCALE_HEAD = ['at scale', 'req/s', 'p50 ms', 'p99 ms', 'cpu ms/req', 'empty: req/s', 'empty: p50', 'empty: p99', 'empty: cpu'];
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** With --seed: the figures on the seeded store, next to the same scenario's on the empty one. */
+function scaleRows(x: ScaleResult): string[][] {
+  return x.scenarios.map((r) => [
+    r.label, num(r.server.rps), num(r.server.p50, 2), num(r.server.p99, 2), num(r.server.cpuMsPerAnswer, 3),
+    ...(r.empty ? [num(r.empty.rps), num(r.empty.p50, 2), num(r.empty.p99, 2), num(r.empty.cpuMsPerAnswer, 3)] : ['', '', '', '']),
+  ]);
+}
+
+function scaleLines(x: ScaleResult): { title: string; notes: string[] } {
+  const st = x.stream;
+  return {
+    title: `At ${count(x.customers)} seeded customers (+${count(x.keysets)} keysets): \`oem seed\` ${x.seedSeconds.toFixed(1)} s ` +
+      `(${x.seedProcessSeconds.toFixed(1)} s with its process), store ${mib(x.storeBytes)} MiB on disk; server startup on it ${num(x.startupMs)} ms`,
+    notes: [
+      `cursor walk of the whole list: ${count(x.walk.rows)} customers in ${count(x.walk.pages)} pages of 1,000, ${x.walk.seconds.toFixed(1)} s` +
+        `${x.walk.inOrder ? '' : ' (NOT in order)'}; the deep page starts after customer ${count(x.deepOffset)}`,
+      `whole list streamed (no limit): ${count(st.rows)} customers, ${mib(st.bytes)} MiB in ${st.seconds.toFixed(1)} s; server RSS ` +
+        `${mib(st.rssBefore)} MiB before, peak ${mib(st.rssPeak)} MiB (+${mib(st.rssPeak - st.rssBefore)}), ${mib(st.rssAfter)} MiB after`,
+      ...x.scenarios.flatMap((r) => r.flags.map((f) => `! ${r.label}: ${f}`)),
+    ],
+  };
+}
+
+function scaleText(x: ScaleResult): string[] {
+  const { title, notes } = scaleLines(x);
+  const table = [SCALE_HEAD, ...scaleRows(x)];
+  const widths = SCALE_HEAD.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  return ['', title, ...table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')), ...notes];
+}
+
+function scaleMarkdown(x: ScaleResult): string[] {
+  const { title, notes } = scaleLines(x);
+  return [
+    '', `#### ${title}`, '', `| ${SCALE_HEAD.join(' | ')} |`, `|${SCALE_HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...scaleRows(x).map((r) => `| ${r.join(' | ')} |`), '', ...notes.map((n) => `- ${n.replace(/^! /, '').replace(/\|/g, '\\|')}`),
+  ];
+}
+
+/** Plain-text tables for stdout. */
+export function textReport(report: BenchReport): string {
+  const out: string[] = [];
+  for (const s of report.stores) {
+    out.push('', `== ${storeName(s)}${s.skipped ? `: skipped (${s.skipped})` : ` (${s.where})`}`);
+    if (s.skipped) continue;
+    const table = [HEAD, ...rows(s)];
+    const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+    for (const r of table) out.push(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+    out.push(startupLine(s));
+    if (s.scale) out.push(...scaleText(s.scale));
+    for (const r of s.scenarios) for (const f of r.flags) out.push(`! ${r.label}: ${f}`);
+    if (s.serverLog.length) out.push(`! the server logged ${s.serverLog.length} warning/error line(s); first: ${s.serverLog[0]}`);
+  }
+  out.push('', '== targets');
+  for (const t of report.targets) out.push(`${t.status.padEnd(12)} ${t.target}: ${t.measured}${t.flagged ? ' (flagged, see above)' : ''}`);
+  return out.join('\n');
+}
+
+const NOTES_START = '<!-- notes -->';
+const NOTES_END = '<!-- /notes -->';
+const DEFAULT_NOTES = '_Hand-written notes (profiling, explanations) go here; the generator keeps this section._';
+
+/** The hand-written notes of an existing report, or the placeholder. */
+export function existingNotes(file: string): string {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const a = text.indexOf(NOTES_START);
+  const b = text.indexOf(NOTES_END);
+  return a >= 0 && b > a ? text.slice(a + NOTES_START.length, b).trim() : DEFAULT_NOTES;
+}
+
+export function markdownReport(report: BenchReport, notes: string): string {
+  const { machine: m, settings: o } = report;
+  const md: string[] = [
+    '# Benchmarks', '',
+    `Generated by \`npm run bench\` on ${report.date}. Everything outside the notes section is rewritten by the next run.`, '',
+    '## Machine', '',
+    '| | |', '|---|---|',
+    `| CPU | ${m.cpu}, ${m.cores} cores |`, `| RAM | ${m.ramGiB} GiB |`, `| OS | ${m.os} |`,
+    `| Node.js | ${m.node} |`, `| load generator | autocannon ${m.autocannon} (as a library, in the bench process) |`, '',
+    '## Settings', '',
+    `- ${o.connections} connections, ${o.duration} s per measured round, ${o.rounds} round(s) per target, ${o.warmup} s warm-up per target and scenario${o.quick ? ' (quick mode: the figures mean nothing)' : ''}.`,
+    '- Rounds alternate baseline, server, baseline, server… per scenario; each figure is the median over the rounds, and the ratio is server req/s ÷ baseline req/s.',
+    '- req/s counts 2xx answers only; p50 and p99 are the latencies of 2xx answers. Any non-2xx answer or socket error is counted and flagged.',
+    '- cpu ms/req: CPU time (user + system, from /proc) of the answering process per answer; it moves far less than req/s when other work shares the machine.',
+    '- Baseline: a bare `node:http` child process that reads the request and answers a fixed 269-byte JSON body (441 bytes with headers); it gets the same requests as the server. `bytes` is the server\'s mean answer, headers included.',
+    `- Server: \`node dist/src/main.js\` as a child process on a fresh store, \`RATE_LIMIT_MAX=0\`, \`LOG_LEVEL=warn\`; SQLite at its default durability (WAL, \`synchronous=FULL\`).`,
+    `- Data, created through the API before measuring: 150 customers (50 holding 2 keysets each, read by "get"), one customer and keyset per connection for assign + unassign, and a pool of free keysets for create with keysets (${o.keysetsPerCreate} per create).`,
+    '- Startup: spawn to the first 200 of `GET /readyz`, restarting the server on the store the scenarios filled.',
+    ...(o.seed > 0 ? [
+      `- At scale (\`--seed ${o.seed}\`): a second fresh store, filled by \`oem seed --customers ${o.seed} --keysets ${o.seedKeysets}\` before the server starts ` +
+      '(keysets go round-robin, one each to the oldest customers), plus the data above through the API; the four scenarios alternate round by round ' +
+      '(no baseline), "empty" repeats the figures of the empty store above. The deep page is a cursor 99% into the list, from a cursor walk of pages of 1,000. ' +
+      'Memory: the server\'s VmRSS (from /proc), sampled every 20 ms while one request streams the whole list.',
+    ] : []),
+    '',
+    '## Targets', '',
+    '| target | measured | status |', '|---|---|---|',
+    ...report.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.status}${t.flagged ? ' (flagged)' : ''} |`), '',
+    '## Results', '',
+  ];
+  for (const s of report.stores) {
+    md.push(`### ${storeName(s)}`, '');
+    if (s.skipped) {
+      md.push(`Skipped: ${s.skipped}.`, '');
+      continue;
+    }
+    md.push(`${s.where}.`, '', `| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+    for (const r of rows(s)) md.push(`| ${r.join(' | ')} |`);
+    md.push('', `${startupLine(s)}.`);
+    if (s.scale) md.push(...scaleMarkdown(s.scale));
+    const flags = s.scenarios.flatMap((r) => r.flags.map((f) => `- ${r.label}: ${f.replace(/\|/g, '\\|')}`));
+    if (flags.length) md.push('', 'Flags:', '', ...flags);
+    if (s.serverLog.length) md.push('', `The server logged ${s.serverLog.length} warning/error line(s) under load; the first: \`${s.serverLog[0]!.slice(0, 300).replace(/`/g, "'")}\``);
+    md.push('');
+  }
+  md.push('## Notes', '', NOTES_START, notes, NOTES_END, '');
+  return md.join('\n');
+}
+
+export function writeFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
