@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { compiledOnce } from '../db/compiled.js';
 import type { AccountsTable, ApiKeysTable, DB } from '../db/schema.js';
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -23,21 +24,22 @@ export async function insertApiKey(
   return db.insertInto('api_keys').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-/** The key and its account in one query: authentication runs on every request. */
-export function findApiKeyByHash(db: Kysely<DB>, keyHash: string) {
-  return db
-    .selectFrom('api_keys')
-    .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
-    .select([
-      'api_keys.id as keyId',
-      'api_keys.account_id as accountId',
-      'api_keys.permissions',
-      'api_keys.expires_at as expiresAt',
-      'api_keys.revoked_at as revokedAt',
-      'accounts.oem_enabled as oemEnabled',
-    ])
-    .where('api_keys.key_hash', '=', keyHash)
-    .executeTakeFirst();
+/** The key and its account in one query: authentication runs on every request (compiled once). */
+const apiKeyByHash = compiledOnce((db: Kysely<DB>, keyHash: string) => db
+  .selectFrom('api_keys')
+  .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+  .select([
+    'api_keys.id as keyId',
+    'api_keys.account_id as accountId',
+    'api_keys.permissions',
+    'api_keys.expires_at as expiresAt',
+    'api_keys.revoked_at as revokedAt',
+    'accounts.oem_enabled as oemEnabled',
+  ])
+  .where('api_keys.key_hash', '=', keyHash));
+
+export async function findApiKeyByHash(db: Kysely<DB>, keyHash: string) {
+  return (await apiKeyByHash(db, keyHash))[0];
 }
 
 export function listApiKeys(db: Kysely<DB>, accountId: number): Promise<ApiKeyRow[]> {

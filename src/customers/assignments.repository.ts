@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { Insertable, Kysely } from 'kysely';
+import { compiledOnce } from '../db/compiled.js';
+import type { CustomerKeysetsTable, DB } from '../db/schema.js';
 
 export interface AssignmentRow {
   keyset_id: number;
@@ -20,12 +21,14 @@ export function keysetsWithHolders(db: Kysely<DB>, accountId: number, ids: numbe
     .execute();
 }
 
+/** The rows that assign keysets to a customer at one time (the seed builds its rows with this too). */
+export function assignmentRows(customerId: string, keysetIds: number[], at: string): Insertable<CustomerKeysetsTable>[] {
+  return keysetIds.map((id) => ({ keyset_id: id, customer_id: customerId, assigned_at: at }));
+}
+
 export async function insertAssignments(db: Kysely<DB>, customerId: string, keysetIds: number[], at: string): Promise<void> {
   if (keysetIds.length === 0) return;
-  await db
-    .insertInto('customer_keysets')
-    .values(keysetIds.map((id) => ({ keyset_id: id, customer_id: customerId, assigned_at: at })))
-    .execute();
+  await db.insertInto('customer_keysets').values(assignmentRows(customerId, keysetIds, at)).execute();
 }
 
 export async function deleteAssignment(db: Kysely<DB>, customerId: string, keysetId: number): Promise<boolean> {
@@ -33,8 +36,13 @@ export async function deleteAssignment(db: Kysely<DB>, customerId: string, keyse
   return Number(r.numDeletedRows) > 0;
 }
 
+const allAssignmentsOf = compiledOnce((db: Kysely<DB>, customerId: string) => db.selectFrom('customer_keysets as ck')
+  .select(['ck.keyset_id', 'ck.assigned_at']).where('ck.customer_id', '=', customerId).orderBy('ck.assigned_at').orderBy('ck.keyset_id'));
+
 /** The customer's assignments ordered by assignedAt, then keyset id; optionally only one app's. */
 export function assignmentsOf(db: Kysely<DB>, customerId: string, appId?: number): Promise<AssignmentRow[]> {
+  // Every customer detail reads this without appId: that form is compiled once.
+  if (appId === undefined) return allAssignmentsOf(db, customerId);
   let q = db.selectFrom('customer_keysets as ck').select(['ck.keyset_id', 'ck.assigned_at']).where('ck.customer_id', '=', customerId);
   if (appId !== undefined) {
     q = q.innerJoin('keysets as k', 'k.id', 'ck.keyset_id').where('k.app_id', '=', appId);

@@ -59,6 +59,7 @@ function openSqlite(file: string): Store {
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
+  cachePreparedStatements(database);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
   // Concurrent writes share one BEGIN IMMEDIATE ... COMMIT, each in its own savepoint, so one
   // fsync serves many requests (src/db/group-commit.ts). BEGIN IMMEDIATE takes the write lock up
@@ -77,6 +78,30 @@ function openSqlite(file: string): Store {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Kysely asks better-sqlite3 to prepare every query it runs, and preparing costs about as much as
+ * running a simple query. The same SQL text (Kysely's parameters are always bound, never inlined)
+ * gets its statement back from a bounded least-recently-used cache instead. A statement still
+ * being iterated (busy) is never handed out twice; SQLite re-prepares a cached statement by itself
+ * after a schema change.
+ */
+function cachePreparedStatements(database: SQLite.Database, max = 500): void {
+  const prepare = database.prepare.bind(database);
+  const cache = new Map<string, SQLite.Statement>();
+  database.prepare = ((source: string) => {
+    const cached = cache.get(source);
+    if (cached && !cached.busy) {
+      cache.delete(source);
+      cache.set(source, cached);
+      return cached;
+    }
+    const statement = prepare(source);
+    if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    cache.set(source, statement);
+    return statement;
+  }) as typeof database.prepare;
 }
 
 /** PostgreSQL aborts one side of a deadlock or serialization conflict; the transaction is safe to run again. */
