@@ -34,7 +34,7 @@ function fresh(maxBatch?: number) {
     create table child (parent text references parent(id) deferrable initially deferred);
     create table once (v text unique on conflict rollback);`);
   const db = new Kysely<TestDB>({ dialect: new SqliteDialect({ database }) });
-  const group = new GroupCommit(db, () => database.inTransaction, maxBatch);
+  const group = new GroupCommit(db, () => database.inTransaction, undefined, maxBatch);
   const observer = new SQLite(file, { readonly: true });
   const committed = () => (observer.prepare('select v from t order by v').all() as { v: string }[]).map((r) => r.v);
   return {

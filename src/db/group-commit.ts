@@ -1,4 +1,4 @@
-// Group commit for the SQLite store. Under synchronous=FULL every COMMIT costs one fsync, and one
+// Group commit for the SQLite store. Every acknowledged COMMIT costs one fsync, and one
 // fsync per request caps the whole server at the disk's fsync rate. Here the writes of concurrent
 // requests share one transaction: BEGIN IMMEDIATE, each write in its own SAVEPOINT, one COMMIT.
 //
@@ -48,7 +48,17 @@ export class GroupCommit<DB> {
   readonly stats: GroupCommitStats = { batches: 0, writes: 0 };
 
   /** `inTransaction` tells whether the connection is inside a transaction (better-sqlite3's database.inTransaction). */
-  constructor(private readonly db: Kysely<DB>, private readonly inTransaction: () => boolean, private readonly maxBatch = 128) {}
+  /**
+   * `inTransaction` tells whether the connection is inside a transaction (better-sqlite3's
+   * database.inTransaction). `commit` runs the COMMIT and makes it durable; it runs with the
+   * connection still held, so no read of this process sees the batch before it is durable.
+   */
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly inTransaction: () => boolean,
+    private readonly commit: (conn: Kysely<DB>) => Promise<void> = async (conn) => void (await sql`commit`.execute(conn)),
+    private readonly maxBatch = 128,
+  ) {}
 
   write<T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -93,7 +103,7 @@ export class GroupCommit<DB> {
               return;
             }
           }
-          await sql`commit`.execute(conn);
+          await this.commit(conn);
         } catch (error) {
           // BEGIN, a savepoint statement or COMMIT failed: nothing of the batch is kept.
           failure ??= { error };
