@@ -16,6 +16,21 @@ const BODY = JSON.stringify({
 });
 const LENGTH = String(Buffer.byteLength(BODY));
 
+if (process.env.BASELINE_FRAMEWORK === 'fastify') {
+  // The framework floor: Fastify with nothing added (no hooks, no schemas, no store) answering the
+  // same body. Its ratio to the bare server bounds what any Fastify route here can reach.
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ keepAliveTimeout: 72_000 });
+  app.all('/*', async (_request, reply) => reply.header('Content-Type', 'application/json; charset=utf-8').send(BODY));
+  await app.listen({ port: Number(process.env.PORT ?? 0), host: process.env.HOST ?? '127.0.0.1' });
+  const close = () => void app.close().then(() => process.exit(0));
+  process.on('SIGTERM', close);
+  process.on('SIGINT', close);
+} else {
+  startBare();
+}
+
+function startBare(): void {
 const server = http.createServer((req, res) => {
   // Read the body to its end, as the server must, so a POST costs both the same on the wire.
   req.on('data', () => {});
@@ -33,3 +48,4 @@ const stop = () => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+}

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { BenchOptions } from './cli.js';
 import type { ScenarioName } from './scenarios.js';
 import { mib, type ScaleResult } from './scale.js';
+import { floorLine, type FloorResult } from './floor.js';
 import type { StoreResult } from './suite.js';
 
 export interface Machine {
@@ -30,6 +31,7 @@ export interface BenchReport {
   date: string;
   machine: Machine;
   settings: Omit<BenchOptions, 'pgUrl' | 'json' | 'outMd'> & { keysetsPerCreate: number };
+  floor?: FloorResult;
   stores: StoreResult[];
   targets: TargetCheck[];
 }
@@ -113,11 +115,11 @@ function scaleLines(x: ScaleResult): { title: string; notes: string[] } {
   const st = x.stream;
   return {
     title: `At ${count(x.customers)} seeded customers (+${count(x.keysets)} keysets): \`oem seed\` ${x.seedSeconds.toFixed(1)} s ` +
-      `(${x.seedProcessSeconds.toFixed(1)} s with its process), store ${mib(x.storeBytes)} MiB on disk; server startup on it ${num(x.startupMs)} ms`,
+      `(${x.seedProcessSeconds.toFixed(1)} s with its process), store ${mib(x.storeBytes)} MiB on disk; server startup on it ${num(x.startupMs)} ms (restart: ${num(x.restartMs)} ms)`,
     notes: [
       `cursor walk of the whole list: ${count(x.walk.rows)} customers in ${count(x.walk.pages)} pages of 1,000, ${x.walk.seconds.toFixed(1)} s` +
         `${x.walk.inOrder ? '' : ' (NOT in order)'}; the deep page starts after customer ${count(x.deepOffset)}`,
-      `whole list streamed (no limit): ${count(st.rows)} customers, ${mib(st.bytes)} MiB in ${st.seconds.toFixed(1)} s; server RSS ` +
+      `whole list streamed (no limit) by the restarted server: ${count(st.rows)} customers, ${mib(st.bytes)} MiB in ${st.seconds.toFixed(1)} s; its RSS ` +
         `${mib(st.rssBefore)} MiB before, peak ${mib(st.rssPeak)} MiB (+${mib(st.rssPeak - st.rssBefore)}), ${mib(st.rssAfter)} MiB after`,
       ...x.scenarios.flatMap((r) => r.flags.map((f) => `! ${r.label}: ${f}`)),
     ],
@@ -142,6 +144,7 @@ function scaleMarkdown(x: ScaleResult): string[] {
 /** Plain-text tables for stdout. */
 export function textReport(report: BenchReport): string {
   const out: string[] = [];
+  if (report.floor) out.push(floorLine(report.floor));
   for (const s of report.stores) {
     out.push('', `== ${storeName(s)}${s.skipped ? `: skipped (${s.skipped})` : ` (${s.where})`}`);
     if (s.skipped) continue;
@@ -149,9 +152,9 @@ export function textReport(report: BenchReport): string {
     const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
     for (const r of table) out.push(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
     out.push(startupLine(s));
-    if (s.scale) out.push(...scaleText(s.scale));
     for (const r of s.scenarios) for (const f of r.flags) out.push(`! ${r.label}: ${f}`);
     if (s.serverLog.length) out.push(`! the server logged ${s.serverLog.length} warning/error line(s); first: ${s.serverLog[0]}`);
+    if (s.scale) out.push(...scaleText(s.scale));
   }
   out.push('', '== targets');
   for (const t of report.targets) out.push(`${t.status.padEnd(12)} ${t.target}: ${t.measured}${t.flagged ? ' (flagged, see above)' : ''}`);
@@ -185,14 +188,15 @@ export function markdownReport(report: BenchReport, notes: string): string {
     '- req/s counts 2xx answers only; p50 and p99 are the latencies of 2xx answers. Any non-2xx answer or socket error is counted and flagged.',
     '- cpu ms/req: CPU time (user + system, from /proc) of the answering process per answer; it moves far less than req/s when other work shares the machine.',
     '- Baseline: a bare `node:http` child process that reads the request and answers a fixed 269-byte JSON body (441 bytes with headers); it gets the same requests as the server. `bytes` is the server\'s mean answer, headers included.',
-    `- Server: \`node dist/src/main.js\` as a child process on a fresh store, \`RATE_LIMIT_MAX=0\`, \`LOG_LEVEL=warn\`; SQLite at its default durability (WAL, \`synchronous=FULL\`).`,
+    `- Server: \`node dist/src/main.js\` as a child process on a fresh store, \`RATE_LIMIT_MAX=0\`, \`LOG_LEVEL=warn\`; SQLite at its default durability (WAL, every commit synced before its answer).`,
     `- Data, created through the API before measuring: 150 customers (50 holding 2 keysets each, read by "get"), one customer and keyset per connection for assign + unassign, and a pool of free keysets for create with keysets (${o.keysetsPerCreate} per create).`,
     '- Startup: spawn to the first 200 of `GET /readyz`, restarting the server on the store the scenarios filled.',
+    ...(report.floor ? [`- ${floorLine(report.floor).replace(/^framework floor/, 'Framework floor (bench/floor.ts)')}.`] : []),
     ...(o.seed > 0 ? [
       `- At scale (\`--seed ${o.seed}\`): a second fresh store, filled by \`oem seed --customers ${o.seed} --keysets ${o.seedKeysets}\` before the server starts ` +
       '(keysets go round-robin, one each to the oldest customers), plus the data above through the API; the four scenarios alternate round by round ' +
       '(no baseline), "empty" repeats the figures of the empty store above. The deep page is a cursor 99% into the list, from a cursor walk of pages of 1,000. ' +
-      'Memory: the server\'s VmRSS (from /proc), sampled every 20 ms while one request streams the whole list.',
+      'Memory: the server\'s VmRSS (from /proc), sampled every 20 ms while one request streams the whole list, on a server restarted for it (one just under load has heap slack that would hide growth).',
     ] : []),
     '',
     '## Targets', '',
@@ -209,10 +213,10 @@ export function markdownReport(report: BenchReport, notes: string): string {
     md.push(`${s.where}.`, '', `| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
     for (const r of rows(s)) md.push(`| ${r.join(' | ')} |`);
     md.push('', `${startupLine(s)}.`);
-    if (s.scale) md.push(...scaleMarkdown(s.scale));
     const flags = s.scenarios.flatMap((r) => r.flags.map((f) => `- ${r.label}: ${f.replace(/\|/g, '\\|')}`));
     if (flags.length) md.push('', 'Flags:', '', ...flags);
     if (s.serverLog.length) md.push('', `The server logged ${s.serverLog.length} warning/error line(s) under load; the first: \`${s.serverLog[0]!.slice(0, 300).replace(/`/g, "'")}\``);
+    if (s.scale) md.push(...scaleMarkdown(s.scale));
     md.push('');
   }
   md.push('## Notes', '', NOTES_START, notes, NOTES_END, '');

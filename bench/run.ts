@@ -8,6 +8,7 @@ import { parseArgs, USAGE, UsageError } from './cli.js';
 import { BASELINE_JS, cleanups, MAIN_JS, startChild, type Child } from './processes.js';
 import { checkTargets, existingNotes, machine, markdownReport, textReport, writeFile, type BenchReport } from './report.js';
 import { KEYSETS_PER_CREATE } from './seed.js';
+import { benchFloor, type FloorResult } from './floor.js';
 import { benchScale } from './scale.js';
 import { benchStore, type StoreResult } from './suite.js';
 
@@ -41,8 +42,10 @@ async function main(): Promise<number> {
   const date = new Date().toISOString();
   const stores: StoreResult[] = [];
   let baseline: Child | undefined;
+  let floor: FloorResult | undefined;
   try {
     baseline = await startChild('baseline', BASELINE_JS, {});
+    floor = await benchFloor(opts, baseline);
     for (const kind of opts.stores) {
       const result = await benchStore(kind, opts, baseline);
       if (opts.seed > 0 && !result.skipped) result.scale = await benchScale(kind, opts, result);
@@ -54,7 +57,7 @@ async function main(): Promise<number> {
 
   const { pgUrl: _pg, json: _json, outMd: _md, ...settings } = opts;
   const report: BenchReport = {
-    date, machine: machine(), settings: { ...settings, keysetsPerCreate: KEYSETS_PER_CREATE }, stores, targets: checkTargets(stores),
+    date, machine: machine(), settings: { ...settings, keysetsPerCreate: KEYSETS_PER_CREATE }, floor, stores, targets: checkTargets(stores),
   };
   process.stdout.write(`${textReport(report)}\n`);
   if (opts.json) {

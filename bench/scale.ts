@@ -35,8 +35,9 @@ export interface ScaleResult {
   seedProcessSeconds: number;
   /** As `oem seed` reports it: the SQLite file and WAL, or the schema's tables with indexes. */
   storeBytes: number;
-  /** Spawn to first 200 of /readyz on the seeded store. */
+  /** Spawn to first 200 of /readyz on the seeded store: first start, and the restart before the stream. */
   startupMs: number;
+  restartMs: number;
   /** Where the deep page starts: the number of customers before its cursor. */
   deepOffset: number;
   walk: { pages: number; rows: number; seconds: number; inOrder: boolean };
@@ -54,10 +55,13 @@ function runSeed(kind: StoreChoice, url: string, key: string, customers: number,
   const child = spawn(process.execPath, args, { env: { ...process.env, DATABASE_URL: url, OEM_BOOTSTRAP_API_KEY: key }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
+  let partial = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     err += d;
-    for (const line of d.split('\n')) if (line.trim()) log(`[${kind}] ${line.trim()}`);
+    const lines = (partial + d).split('\n');
+    partial = lines.pop()!; // a line cut between two chunks waits for its end
+    for (const line of lines) if (line.trim()) log(`[${kind}] ${line.trim()}`);
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -114,7 +118,7 @@ async function stream(api: Api, server: Child): Promise<ScaleResult['stream']> {
       // Each summary is one flat object starting {"id": — counted across chunk boundaries.
       const text = carry + decoder.decode(chunk, { stream: true });
       rows += text.split('{"id":').length - 1;
-      carry = text.slice(-6);
+      carry = text.slice(-5); // one character short of a whole match, so none is counted twice
     }
   } finally {
     clearInterval(sampler);
@@ -132,6 +136,7 @@ export async function benchScale(kind: StoreChoice, opts: BenchOptions, empty: S
     const seeded = await runSeed(kind, store.url, key, opts.seed, opts.seedKeysets);
     log(`[${kind}] seeded in ${seeded.json.seconds} s, ${(seeded.json.storeBytes / 2 ** 20).toFixed(0)} MiB; starting the server`);
     server = await startChild(`server (${kind}, ${opts.seed} customers)`, MAIN_JS, serverEnv(store.url, key), 120_000);
+    const startupMs = server.readyMs;
     const api = new Api(server.baseUrl, key);
     const seed: Seed = await (await Seeder.start(api)).seed(opts.connections);
     log(`[${kind}] walking the list by cursor, pages of ${WALK_LIMIT}`);
@@ -151,12 +156,16 @@ export async function benchScale(kind: StoreChoice, opts: BenchOptions, empty: S
         log(`[${kind}] at scale, ${s} round ${round}/${opts.rounds}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
       }
     }
-    log(`[${kind}] streaming the whole list`);
-    const streamed = await stream(api, server);
+    // On a freshly started server: one that has just been under load holds heap slack that would
+    // hide what the stream itself needs.
+    await server.stop();
+    server = await startChild(`server (${kind}, ${opts.seed} customers, restarted)`, MAIN_JS, serverEnv(store.url, key), 120_000);
+    log(`[${kind}] streaming the whole list from a restarted server`);
+    const streamed = await stream(new Api(server.baseUrl, key), server);
     log(`[${kind}] streamed ${streamed.rows} customers in ${streamed.seconds.toFixed(1)} s; server RSS ${mib(streamed.rssBefore)} → peak ${mib(streamed.rssPeak)} MiB`);
     return {
       customers: opts.seed, keysets: opts.seedKeysets, seedSeconds: seeded.json.seconds, seedProcessSeconds: seeded.seconds,
-      storeBytes: seeded.json.storeBytes, startupMs: server.readyMs, deepOffset: walked.deepOffset, walk: walked.figure, stream: streamed,
+      storeBytes: seeded.json.storeBytes, startupMs, restartMs: server.readyMs, deepOffset: walked.deepOffset, walk: walked.figure, stream: streamed,
       scenarios: SCALE_SCENARIOS.map((s) => ({
         scenario: s, label: SCALE_LABELS[s], server: summarise(runs.get(s)!),
         empty: s === 'list100-deep' ? undefined : empty.scenarios.find((r) => r.scenario === s)?.server,

@@ -1,5 +1,5 @@
 // Fresh stores for one run: a SQLite file in a new temporary folder (the server's default
-// durability, WAL with synchronous=FULL), or a new schema in the PostgreSQL database named by
+// durability: WAL, every commit synced before its answer), or a new schema in the PostgreSQL database named by
 // BENCH_DATABASE_URL / TEST_DATABASE_URL. Both are removed afterwards.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';

@@ -15,12 +15,17 @@ export interface App {
 
 const toApp = (r: repo.AppRow): App => ({ id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at });
 
+/** A new app's row, as create stores it (the seed uses it too). */
+export function newAppRow(accountId: number, name: string, now: string): Omit<repo.AppRow, 'id'> {
+  return { account_id: accountId, name, created_at: now, updated_at: now };
+}
+
 export class AppsService {
   constructor(private readonly store: Store, private readonly clock: Clock) {}
 
   async create(accountId: number, name: string): Promise<App> {
     const now = this.clock.now().toISOString();
-    return toApp(await repo.insertApp(this.store.db, { account_id: accountId, name, created_at: now, updated_at: now }));
+    return toApp(await repo.insertApp(this.store.db, newAppRow(accountId, name, now)));
   }
 
   async list(accountId: number, page: number, limit: number): Promise<Page<App>> {

@@ -3,13 +3,16 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AccountsService, parseDuration } from '../accounts/accounts.service.js';
 import { isPermission, PERMISSIONS } from '../accounts/permissions.js';
 import { systemClock } from '../clock.js';
-import { ConfigError, databaseUrlFrom } from '../config.js';
+import { ConfigError, databaseUrlFrom, loadConfig } from '../config.js';
+import { MAX_KEYSETS_PER_CUSTOMER } from '../customers/customer-rules.js';
 import { migrate } from '../db/migrations.js';
 import { openStore, StoreUrlError, type Store } from '../db/store.js';
 import { AppError } from '../errors.js';
 import { closeOnSignals, startServer } from '../server.js';
+import { MAX_SEED_CUSTOMERS, SeedService } from '../seed/seed.service.js';
 import { SigningKeys } from '../tokens/signing-keys.js';
 import { UsersService } from '../users/users.service.js';
+import { progressReporter } from './progress.js';
 
 const USAGE = `usage: oem <command> [options]   (acts on DATABASE_URL, default sqlite:./data/oem.sqlite)
 
@@ -20,6 +23,7 @@ const USAGE = `usage: oem <command> [options]   (acts on DATABASE_URL, default s
   oem signing-keys rotate
   oem users create --account ID --email EMAIL --password PASSWORD
   oem users set-password --email EMAIL --password PASSWORD   (ends the user's sessions)
+  oem seed --customers N [--keysets M] [--account ID]   (bulk-fills the store, for benchmarks)
   oem migrate
   oem serve
 
@@ -31,6 +35,12 @@ function positiveInt(value: string | undefined, flag: string): number {
   if (value === undefined) throw new UsageError(`${flag} is required`);
   if (!/^[1-9][0-9]{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag} must be a positive integer (got "${value}")`);
   return Number(value);
+}
+
+/** A count that may be 0. */
+function count(value: string | undefined, flag: string): number {
+  if (value === undefined || value === '0') return 0;
+  return positiveInt(value, flag);
 }
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = 0) {
@@ -64,7 +74,7 @@ async function withStore<T>(fn: (store: Store, accounts: AccountsService) => Pro
 async function run(argv: string[]): Promise<unknown> {
   const [group, action, ...rest] = argv;
   const command = [group, action].filter(Boolean).join(' ');
-  switch (group === 'migrate' || group === 'serve' ? group : command) {
+  switch (group === 'migrate' || group === 'serve' || group === 'seed' ? group : command) {
     case 'accounts create': {
       const { values } = parse(rest, { name: { type: 'string' }, 'no-oem': { type: 'boolean' } });
       if (typeof values.name !== 'string') throw new UsageError('--name is required');
@@ -111,6 +121,20 @@ async function run(argv: string[]): Promise<unknown> {
       const { values } = parse(rest, { email: { type: 'string' }, password: { type: 'string' } });
       const { email, password } = credentials(values);
       return withStore((s) => new UsersService(s, systemClock).setPassword({ email, password }));
+    }
+    case 'seed': {
+      const { values } = parse(argv.slice(1), { customers: { type: 'string' }, keysets: { type: 'string' }, account: { type: 'string' } });
+      const customers = positiveInt(values.customers as string | undefined, '--customers');
+      if (customers > MAX_SEED_CUSTOMERS) throw new UsageError(`--customers must be at most ${MAX_SEED_CUSTOMERS}`);
+      const keysets = count(values.keysets as string | undefined, '--keysets');
+      if (keysets > customers * MAX_KEYSETS_PER_CUSTOMER) {
+        throw new UsageError(`--keysets must be at most ${MAX_KEYSETS_PER_CUSTOMER} × --customers (${customers * MAX_KEYSETS_PER_CUSTOMER}): a customer holds at most ${MAX_KEYSETS_PER_CUSTOMER}`);
+      }
+      const accountId = values.account === undefined ? undefined : positiveInt(values.account as string, '--account');
+      // Validated as the server validates it: a store seeded first must bootstrap as the server's first start would.
+      const bootstrapKey = process.env.OEM_BOOTSTRAP_API_KEY?.trim() ? loadConfig(process.env).bootstrapApiKey : undefined;
+      const progress = progressReporter(process.stderr);
+      return withStore((store) => new SeedService(store, systemClock, bootstrapKey).run({ customers, keysets, accountId }, progress));
     }
     case 'migrate': {
       parse(argv.slice(1), {});

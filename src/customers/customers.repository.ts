@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { compiledOnce } from '../db/compiled.js';
 import type { CustomersTable, DB } from '../db/schema.js';
 
 export type CustomerRow = Selectable<CustomersTable>;
@@ -23,8 +24,12 @@ export async function insertCustomer(db: Kysely<DB>, row: CustomerRow): Promise<
   await db.insertInto('customers').values(row).execute();
 }
 
-export function findCustomer(db: Kysely<DB>, accountId: number, id: string): Promise<CustomerRow | undefined> {
-  return db.selectFrom('customers').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+const customerById = compiledOnce((db: Kysely<DB>, accountId: number, id: string) =>
+  db.selectFrom('customers').selectAll().where('account_id', '=', accountId).where('id', '=', id));
+
+/** Read on every customer request: compiled once. */
+export async function findCustomer(db: Kysely<DB>, accountId: number, id: string): Promise<CustomerRow | undefined> {
+  return (await customerById(db, accountId, id))[0];
 }
 
 /**
@@ -48,6 +53,11 @@ export async function deleteCustomer(db: Kysely<DB>, id: string): Promise<void> 
 
 /** One page of summaries ordered by (created_at, id), with the keyset and app counts. */
 export function listSummaries(db: Kysely<DB>, accountId: number, filter: ListFilter, limit: number): Promise<SummaryRow[]> {
+  return listSummariesQuery(db, accountId, filter, limit).execute() as Promise<SummaryRow[]>;
+}
+
+/** The query of listSummaries, unexecuted: tests read its plan (EXPLAIN) to check the index use. */
+export function listSummariesQuery(db: Kysely<DB>, accountId: number, filter: ListFilter, limit: number) {
   let q = db.selectFrom('customers as c').selectAll('c')
     .select((eb) => [
       eb.selectFrom('customer_keysets as ck').select(eb.fn.countAll<number>().as('n')).whereRef('ck.customer_id', '=', 'c.id').as('keyset_count'),
@@ -65,7 +75,11 @@ export function listSummaries(db: Kysely<DB>, accountId: number, filter: ListFil
   }
   if (filter.after) {
     const { created, id } = filter.after;
-    q = q.where((eb) => eb.or([eb('c.created_at', '>', created), eb.and([eb('c.created_at', '=', created), eb('c.id', '>', id)])]));
+    // A row-value comparison, not `created > x or (created = x and id > y)`: both stores seek the
+    // (account_id, created_at, id) index straight to the cursor with it, whereas SQLite reads the
+    // OR form by scanning the account's entries from the start, so page k cost O(k) (measured:
+    // 63 ms at row 300,000 against 0.35 ms).
+    q = q.where((eb) => eb(eb.refTuple('c.created_at', 'c.id'), '>', eb.tuple(created, id)));
   }
-  return q.orderBy('c.created_at').orderBy('c.id').limit(limit).execute() as Promise<SummaryRow[]>;
+  return q.orderBy('c.created_at').orderBy('c.id').limit(limit);
 }

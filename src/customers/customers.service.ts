@@ -61,6 +61,11 @@ function decodeCursor(cursor: string): { created: string; id: string } {
   throw badRequest('cursor is not a cursor this server issued');
 }
 
+/** A new customer's row, as create stores it (the seed builds its rows with this too). */
+export function newCustomerRow(accountId: number, externalId: string, name: string, now: string): repo.CustomerRow {
+  return { id: randomUUID(), account_id: accountId, external_id: externalId, name, created_at: now, updated_at: now };
+}
+
 export class CustomersService {
   constructor(private readonly store: Store, private readonly clock: Clock) {}
 
@@ -79,9 +84,7 @@ export class CustomersService {
         if (problems.length > 0) throw badRequest(problems);
 
         const now = this.clock.now().toISOString();
-        const row: repo.CustomerRow = {
-          id: randomUUID(), account_id: accountId, external_id: input.externalId, name: input.name, created_at: now, updated_at: now,
-        };
+        const row = newCustomerRow(accountId, input.externalId, input.name, now);
         await repo.insertCustomer(trx, row);
         await insertAssignments(trx, row.id, keysetIds, now);
         return detailOf(trx, row);

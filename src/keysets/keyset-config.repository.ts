@@ -1,10 +1,15 @@
 // A keyset's configuration: one JSON text row per keyset in keyset_configs (deleted with the keyset).
-import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { DB, KeysetConfigsTable } from '../db/schema.js';
 import type { KeysetConfig } from './keyset-config.schemas.js';
 
+/** The stored form of a keyset's config (the seed builds its rows with this too). */
+export function keysetConfigRow(keysetId: number, config: KeysetConfig): Selectable<KeysetConfigsTable> {
+  return { keyset_id: keysetId, config: JSON.stringify(config) };
+}
+
 export async function insertKeysetConfig(db: Kysely<DB>, keysetId: number, config: KeysetConfig): Promise<void> {
-  await db.insertInto('keyset_configs').values({ keyset_id: keysetId, config: JSON.stringify(config) }).execute();
+  await db.insertInto('keyset_configs').values(keysetConfigRow(keysetId, config)).execute();
 }
 
 /** The keyset's stored config; undefined when the account has no such keyset (null: a keyset without a row). */

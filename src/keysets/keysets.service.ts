@@ -36,6 +36,13 @@ const toKeyset = (r: repo.KeysetRow): Keyset => ({
   updatedAt: r.updated_at,
 });
 
+/** A new keyset's row with fresh publish and subscribe keys, as create stores it (the seed uses it too). */
+export function newKeysetRow(accountId: number, appId: number, name: string, type: KeysetType, now: string): Omit<repo.KeysetRow, 'id'> {
+  return {
+    account_id: accountId, app_id: appId, name, type, publish_key: newPublishKey(), subscribe_key: newSubscribeKey(), created_at: now, updated_at: now,
+  };
+}
+
 export class KeysetsService {
   constructor(private readonly store: Store, private readonly clock: Clock) {}
 
@@ -49,16 +56,7 @@ export class KeysetsService {
       const row = await this.store.write(async (trx) => {
         if (!(await findApp(trx, accountId, input.appId))) throw notFound(`app ${input.appId} not found`);
         const config = newKeysetConfig(input.config); // 400 listing every problem, before anything is written
-        const inserted = await repo.insertKeyset(trx, {
-          account_id: accountId,
-          app_id: input.appId,
-          name: input.name,
-          type: input.type,
-          publish_key: newPublishKey(),
-          subscribe_key: newSubscribeKey(),
-          created_at: now,
-          updated_at: now,
-        });
+        const inserted = await repo.insertKeyset(trx, newKeysetRow(accountId, input.appId, input.name, input.type, now));
         await insertKeysetConfig(trx, inserted.id, config);
         await insertFirstSecretKey(trx, inserted.id, secretKey, now);
         return { inserted, config };

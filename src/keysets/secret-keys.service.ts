@@ -26,9 +26,14 @@ export const secretKeyPrefix = (key: string) => key.slice(0, 11);
 
 const toInfo = (r: repo.SecretKeyRow): SecretKeyInfo => ({ prefix: r.prefix ?? UNKNOWN_PREFIX, expiresAt: r.expires_at });
 
+/** The stored form of a keyset's permanent key: its prefix and hash, never the key (the seed uses it too). */
+export function permanentSecretKeyRow(keysetId: number, key: string, now: string): Omit<repo.SecretKeyRow, 'id'> {
+  return { keyset_id: keysetId, prefix: secretKeyPrefix(key), hash: hashSecretKey(key), expires_at: null, created_at: now };
+}
+
 /** Stores the first secret key of a keyset (its hash and prefix), in the transaction that creates the keyset. */
 export async function insertFirstSecretKey(trx: Kysely<DB>, keysetId: number, key: string, now: string): Promise<void> {
-  await repo.insertSecretKey(trx, { keyset_id: keysetId, prefix: secretKeyPrefix(key), hash: hashSecretKey(key), expires_at: null, created_at: now });
+  await repo.insertSecretKey(trx, permanentSecretKeyRow(keysetId, key, now));
 }
 
 /**
