@@ -78,6 +78,29 @@ export function checkTargets(stores: StoreResult[]): TargetCheck[] {
     const m = median(s.startupMs);
     checks.push({ target: name, measured: `${m.toFixed(0)} ms (max ${Math.max(...s.startupMs).toFixed(0)} ms)`, status: m < STARTUP_LIMIT_MS ? 'met' : 'not met', flagged: false });
   }
+  for (const s of stores) if (s.scale) checks.push(...scaleTargets(storeName(s), s.scale));
+  return checks;
+}
+
+/** The issue's figures at scale: get and create within 15% of the empty store (CPU per request, the
+ * steadier figure), and the deep page as fast as the first, p99 under 10 ms for one client. */
+function scaleTargets(store: string, x: ScaleResult): TargetCheck[] {
+  const at = `at ${count(x.customers)} customers on ${store}`;
+  const checks: TargetCheck[] = (['get', 'create'] as const).map((name) => {
+    const r = x.scenarios.find((c) => c.scenario === name);
+    const target = `${name} ${at}: CPU per request within 15% of the empty store's`;
+    if (!r?.empty) return { target, measured: '-', status: 'not measured', flagged: false };
+    const change = r.server.cpuMsPerAnswer / r.empty.cpuMsPerAnswer - 1;
+    return { target, measured: `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}% (req/s ${num(r.server.rps)} vs ${num(r.empty.rps)})`, status: change <= 0.15 ? 'met' : 'not met', flagged: r.flags.length > 0 };
+  });
+  const { first, deep } = x.alone;
+  checks.push({
+    target: `a page of 100 99% into the list ${at}: as fast as the first page, p99 < 10 ms (one client)`,
+    measured: `p99 ${num(deep.p99, 2)} ms vs first page ${num(first.p99, 2)} ms`,
+    status: deep.p99 < 10 && deep.p99 <= first.p99 * 1.15 ? 'met' : 'not met', flagged: false,
+  });
+  const growth = x.stream.rssPeak - x.stream.rssBefore;
+  checks.push({ target: `streamed full list ${at}: server memory growth < 100 MB`, measured: `+${mib(growth)} MiB`, status: growth < 100 * 1024 * 1024 ? 'met' : 'not met', flagged: false });
   return checks;
 }
 
@@ -121,6 +144,8 @@ function scaleLines(x: ScaleResult): { title: string; notes: string[] } {
         `${x.walk.inOrder ? '' : ' (NOT in order)'}; the deep page starts after customer ${count(x.deepOffset)}`,
       `whole list streamed (no limit) by the restarted server: ${count(st.rows)} customers, ${mib(st.bytes)} MiB in ${st.seconds.toFixed(1)} s; its RSS ` +
         `${mib(st.rssBefore)} MiB before, peak ${mib(st.rssPeak)} MiB (+${mib(st.rssPeak - st.rssBefore)}), ${mib(st.rssAfter)} MiB after`,
+      `one client alone, ${x.alone.first.requests} requests each: the first page of 100 p50 ${num(x.alone.first.p50, 2)} ms, p99 ${num(x.alone.first.p99, 2)} ms; ` +
+        `the page 99% in p50 ${num(x.alone.deep.p50, 2)} ms, p99 ${num(x.alone.deep.p99, 2)} ms`,
       ...x.scenarios.flatMap((r) => r.flags.map((f) => `! ${r.label}: ${f}`)),
     ],
   };

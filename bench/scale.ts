@@ -43,6 +43,25 @@ export interface ScaleResult {
   walk: { pages: number; rows: number; seconds: number; inOrder: boolean };
   stream: { rows: number; bytes: number; seconds: number; rssBefore: number; rssPeak: number; rssAfter: number };
   scenarios: { scenario: ScaleScenario; label: string; server: Summary; empty?: Summary; flags: string[] }[];
+  /** One client, one request at a time (no queueing behind other connections): the page's own latency. */
+  alone: { first: Latency; deep: Latency };
+}
+
+export interface Latency { requests: number; p50: number; p99: number }
+
+/** `n` requests one after another on one connection; latencies in ms. */
+async function sequential(url: string, headers: Record<string, string>, n: number): Promise<Latency> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    const r = await fetch(url, { headers });
+    await r.arrayBuffer();
+    if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  return { requests: n, p50: at(0.5), p99: at(0.99) };
 }
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -156,6 +175,13 @@ export async function benchScale(kind: StoreChoice, opts: BenchOptions, empty: S
         log(`[${kind}] at scale, ${s} round ${round}/${opts.rounds}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
       }
     }
+    const listUrl = `${server.baseUrl}/v2/oem/customers?limit=100`;
+    const probes = opts.quick ? 20 : 500;
+    const alone = {
+      first: await sequential(listUrl, headers, probes),
+      deep: await sequential(`${listUrl}&cursor=${encodeURIComponent(walked.deep)}`, headers, probes),
+    };
+    log(`[${kind}] one client alone: first page p99 ${alone.first.p99.toFixed(2)} ms, deep page p99 ${alone.deep.p99.toFixed(2)} ms`);
     // On a freshly started server: one that has just been under load holds heap slack that would
     // hide what the stream itself needs.
     await server.stop();
@@ -165,7 +191,7 @@ export async function benchScale(kind: StoreChoice, opts: BenchOptions, empty: S
     log(`[${kind}] streamed ${streamed.rows} customers in ${streamed.seconds.toFixed(1)} s; server RSS ${mib(streamed.rssBefore)} → peak ${mib(streamed.rssPeak)} MiB`);
     return {
       customers: opts.seed, keysets: opts.seedKeysets, seedSeconds: seeded.json.seconds, seedProcessSeconds: seeded.seconds,
-      storeBytes: seeded.json.storeBytes, startupMs, restartMs: server.readyMs, deepOffset: walked.deepOffset, walk: walked.figure, stream: streamed,
+      storeBytes: seeded.json.storeBytes, startupMs, restartMs: server.readyMs, deepOffset: walked.deepOffset, walk: walked.figure, stream: streamed, alone,
       scenarios: SCALE_SCENARIOS.map((s) => ({
         scenario: s, label: SCALE_LABELS[s], server: summarise(runs.get(s)!),
         empty: s === 'list100-deep' ? undefined : empty.scenarios.find((r) => r.scenario === s)?.server,
