@@ -10,6 +10,7 @@ import SQLite from 'better-sqlite3';
 import { openStore, parseStoreUrl } from '../src/db/store.js';
 import { STORE_KINDS } from './helpers/harness.js';
 import { api, emptyStore, scope, startServerProcess, type ServerProcess } from './helpers/process.js';
+import { seededRandom } from './helpers/random.js';
 import { scaled } from './helpers/scale.js';
 
 const ROUNDS = scaled(3);
@@ -17,17 +18,6 @@ const CLIENTS = 12;
 const MAX_OPS_PER_CLIENT = 2_000; // a bound on the load; the kill (≤ 1.5 s in) always comes first
 const HEADERS = { 'PubNub-Version': '2026-03-01' }; // DELETE of a customer is since 2026-03-01
 const SEED = process.env.TEST_CRASH_SEED ? Number(process.env.TEST_CRASH_SEED) : randomBytes(4).readUInt32LE();
-
-/** mulberry32: a small seeded generator, so the kill moments of a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Customer { id: string; externalId: string; name: string; keysets: Set<number> }
 type Op =
@@ -123,8 +113,8 @@ for (const kind of STORE_KINDS) {
     };
     for (const id of await Promise.all(Array.from({ length: 40 }, () => newKeyset(p)))) pool.push(id);
 
-    const delayRnd = rng(SEED); // the kill moments depend on the seed alone
-    const rnd = rng(SEED ^ 0x9e3779b9); // the load's choices (their interleaving is up to the scheduler)
+    const delayRnd = seededRandom(SEED); // the kill moments depend on the seed alone
+    const rnd = seededRandom(SEED ^ 0x9e3779b9); // the load's choices (their interleaving is up to the scheduler)
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
 
     for (let round = 0; round < ROUNDS; round++) {

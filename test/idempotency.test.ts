@@ -11,6 +11,7 @@ import { IdempotencyRepository } from '../src/idempotency/idempotency.repository
 import { UsersService } from '../src/users/users.service.js';
 import { fails } from './helpers/assertions.js';
 import { countRows, describeEachStore, type Harness, type TestAccount } from './helpers/harness.js';
+import { seededRandom } from './helpers/random.js';
 import { scaled } from './helpers/scale.js';
 
 const URL = '/v2/oem/customers';
@@ -24,15 +25,6 @@ async function idemRows(h: Harness, accountId?: number) {
 
 async function customersOf(h: Harness, acc: TestAccount) {
   return h.store.db.selectFrom('customers').selectAll().where('account_id', '=', acc.accountId).execute();
-}
-
-/** A small deterministic generator, so a failure reproduces. */
-function seeded(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 describeEachStore('idempotency', (h) => {
@@ -284,7 +276,7 @@ describeEachStore('idempotency', (h) => {
   test('a client retrying every create through randomly dropped responses ends with exactly one customer each', async () => {
     const acc = await h().account();
     const { keysetIds } = await h().keysets(acc, 10);
-    const random = seeded(20261204);
+    const random = seededRandom(20261204);
     const intended = Array.from({ length: scaled(30) }, (_, i) => ({
       key: `create-${i}-${random().toString(36).slice(2)}`,
       body: { externalId: `drop-${i}`, name: `Customer ${i}`, ...(i < 10 ? { keysetIds: [keysetIds[i]!] } : {}) },

@@ -12,6 +12,7 @@ import { migrationNames } from '../src/db/migrations.js';
 import { errorNameFor } from '../src/errors.js';
 import { PG_URL, type StoreKind } from './helpers/harness.js';
 import { api, emptyStore, scope, startServerProcess, type ApiResponse, type ServerProcess } from './helpers/process.js';
+import { seededRandom } from './helpers/random.js';
 import { SCALE, scaled } from './helpers/scale.js';
 
 const CUSTOMERS = '/v2/oem/customers';
@@ -32,16 +33,6 @@ const capRe = (id: string) => new RegExp(`^keysetIds: customer ${id} would hold 
 const tally = (rs: ApiResponse[]) => rs.reduce<Record<number, number>>((a, r) => ({ ...a, [r.status]: (a[r.status] ?? 0) + 1 }), {});
 const ids = (r: ApiResponse): number[] => r.json.result.keysets.map((k: { id: number }) => k.id);
 const sorted = (xs: Iterable<number>) => [...xs].sort((a, b) => a - b);
-
-/** A small seeded PRNG (mulberry32), so a failing interleaving's seed can be replayed with TEST_SEED. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the store holds, read directly and read-only (not through the server under test). */
 interface Snapshot {
@@ -110,7 +101,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     const started = Date.now();
     const defer = scope(t);
     const seed = Number(process.env.TEST_SEED ?? randomBytes(4).readUInt32LE() >>> 1);
-    const rand = prng(seed);
+    const rand = seededRandom(seed);
     t.diagnostic(`seed ${seed} (TEST_SEED replays the shuffles)`);
     const store = await emptyStore(kind);
     defer(() => store.destroy());
