@@ -2,6 +2,7 @@
 // the size of a customer detail. It is what "as fast as Node can answer" means on this machine,
 // so each scenario's figure is reported as a ratio to it.
 import http from 'node:http';
+import { listenUntilSignalled } from './bare-server.js';
 
 const BODY = JSON.stringify({
   ok: true,
@@ -39,13 +40,5 @@ const server = http.createServer((req, res) => {
     res.end(BODY);
   });
 });
-// Same keep-alive window as the server's default, so neither closes idle connections mid-run.
-server.keepAliveTimeout = 72_000;
-server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1');
-const stop = () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+listenUntilSignalled(server);
 }

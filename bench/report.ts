@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { BenchOptions } from './cli.js';
 import type { ScenarioName } from './scenarios.js';
 import { mib, type ScaleResult } from './scale.js';
-import { floorLine, type FloorResult } from './floor.js';
+import { floorLine, STORE_FLOOR_HEAD, STORE_FLOOR_TITLE, storeFloorRows, type FloorResult } from './floor.js';
 import type { StoreResult } from './suite.js';
 
 export interface Machine {
@@ -67,7 +67,8 @@ export function checkTargets(stores: StoreResult[]): TargetCheck[] {
   const checks: TargetCheck[] = RATIO_TARGETS.map((t) => {
     const r = stores.find((s) => s.store === t.store && !s.skipped)?.scenarios.find((s) => s.scenario === t.scenario);
     if (!r || !Number.isFinite(r.ratio)) return { target: t.name, measured: '-', status: 'not measured', flagged: false };
-    return { target: t.name, measured: pct(r.ratio), status: r.ratio >= t.min ? 'met' : 'not met', flagged: r.flags.length > 0 };
+    const floor = r.floor ? ` (store floor ${pct(r.floor.ratio)}${r.floor.ratio < t.min ? ': out of reach here' : ''})` : '';
+    return { target: t.name, measured: pct(r.ratio) + floor, status: r.ratio >= t.min ? 'met' : 'not met', flagged: r.flags.length > 0 };
   });
   for (const s of stores) {
     const name = `startup on an existing ${s.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'} store < 1 s (median)`;
@@ -176,6 +177,11 @@ export function textReport(report: BenchReport): string {
     const table = [HEAD, ...rows(s)];
     const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
     for (const r of table) out.push(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+    const floorTable = [STORE_FLOOR_HEAD, ...storeFloorRows(s)];
+    if (floorTable.length > 1) {
+      const fw = STORE_FLOOR_HEAD.map((_, i) => Math.max(...floorTable.map((r) => r[i]!.length)));
+      out.push(`${STORE_FLOOR_TITLE}:`, ...floorTable.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(fw[i]!) : c.padStart(fw[i]!))).join('  ')));
+    }
     out.push(startupLine(s));
     for (const r of s.scenarios) for (const f of r.flags) out.push(`! ${r.label}: ${f}`);
     if (s.serverLog.length) out.push(`! the server logged ${s.serverLog.length} warning/error line(s); first: ${s.serverLog[0]}`);
@@ -237,6 +243,11 @@ export function markdownReport(report: BenchReport, notes: string): string {
     }
     md.push(`${s.where}.`, '', `| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
     for (const r of rows(s)) md.push(`| ${r.join(' | ')} |`);
+    const floorRows = storeFloorRows(s);
+    if (floorRows.length) {
+      md.push('', `${STORE_FLOOR_TITLE}.`, '', `| ${STORE_FLOOR_HEAD.join(' | ')} |`, `|${STORE_FLOOR_HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+      for (const r of floorRows) md.push(`| ${r.join(' | ')} |`);
+    }
     md.push('', `${startupLine(s)}.`);
     const flags = s.scenarios.flatMap((r) => r.flags.map((f) => `- ${r.label}: ${f.replace(/\|/g, '\\|')}`));
     if (flags.length) md.push('', 'Flags:', '', ...flags);

@@ -9,6 +9,7 @@ import { KeysetPool, LABELS, plan, RUN_ORDER, type ScenarioName, type Target } f
 import { Api, KEYSETS_PER_CREATE, Seeder } from './seed.js';
 import type { ScaleResult } from './scale.js';
 import { createStore } from './stores.js';
+import { startStoreFloor, STORE_FLOOR_SCENARIOS } from './floor.js';
 
 export interface Summary {
   /** Medians over the rounds. */
@@ -33,7 +34,9 @@ export interface ScenarioResult {
   ratio: number;
   /** Anything that makes the figures suspect: non-2xx answers, socket errors, a cut-short round. */
   flags: string[];
-  rounds: { baseline: RunStats[]; server: RunStats[] };
+  rounds: { baseline: RunStats[]; server: RunStats[]; floor?: RunStats[] };
+  /** The store floor's figures (bench/store-floor.ts), where it answers the scenario; ratio to the baseline. */
+  floor?: { summary: Summary; ratio: number };
 }
 
 export interface StoreResult {
@@ -96,6 +99,7 @@ export async function benchStore(kind: StoreChoice, opts: BenchOptions, baseline
   const key = `oem_bench_${randomBytes(16).toString('hex')}`;
   const env = serverEnv(store.url, key);
   let server: Child | undefined;
+  let floor: Child | undefined;
   try {
     log(`[${kind}] starting the server on ${store.describe}`);
     server = await startChild(`server (${kind})`, MAIN_JS, env);
@@ -107,9 +111,12 @@ export async function benchStore(kind: StoreChoice, opts: BenchOptions, baseline
     const headers = api.headers(false);
     const results = new Map<ScenarioName, ScenarioResult>();
     const scenarios = RUN_ORDER.filter((s) => opts.scenarios.includes(s));
+    if (scenarios.some((s) => STORE_FLOOR_SCENARIOS.has(s))) floor = await startStoreFloor(store.url);
 
     for (const scenario of scenarios) {
       const runs: Record<Target, RunStats[]> = { baseline: [], server: [] };
+      const floorRuns: RunStats[] = [];
+      const withFloor = floor && STORE_FLOOR_SCENARIOS.has(scenario) ? floor : undefined;
       const once = async (target: Target, seconds: number): Promise<RunStats> => {
         if (scenario === 'create-keysets' && target === 'server') {
           await fillPool(pool, seeder, estimateRps(runs.server, results.get('create')), seconds, opts.connections);
@@ -121,6 +128,7 @@ export async function benchStore(kind: StoreChoice, opts: BenchOptions, baseline
         log(`[${kind}] ${scenario}: warm-up`);
         await once('baseline', opts.warmup);
         runs.server.push(await once('server', opts.warmup)); // kept only to size the keyset pool
+        if (withFloor) await runLoad(withFloor.baseUrl, plan(scenario, { seed, target: 'server', pool, headers }), opts.connections, opts.warmup, () => withFloor.cpuSeconds());
       }
       const warm = runs.server.length;
       for (let round = 1; round <= opts.rounds; round++) {
@@ -129,6 +137,7 @@ export async function benchStore(kind: StoreChoice, opts: BenchOptions, baseline
         const s = await once('server', opts.duration);
         runs.baseline.push(b);
         runs.server.push(s);
+        if (withFloor) floorRuns.push(await runLoad(withFloor.baseUrl, plan(scenario, { seed, target: 'server', pool, headers }), opts.connections, opts.duration, () => withFloor.cpuSeconds()));
         log(`[${kind}] ${scenario} round ${round}/${opts.rounds}: baseline ${b.rps.toFixed(0)} req/s, server ${s.rps.toFixed(0)} req/s` +
           (s.non2xx + s.errors > 0 ? ` (server: ${s.non2xx} non-2xx, ${s.errors} errors)` : ''));
       }
@@ -137,11 +146,14 @@ export async function benchStore(kind: StoreChoice, opts: BenchOptions, baseline
       const s = summarise(runs.server);
       results.set(scenario, {
         scenario, label: LABELS[scenario], baseline: b, server: s, ratio: s.rps / b.rps,
-        flags: [...flagsOf('baseline', runs.baseline), ...flagsOf('server', runs.server), ...flagsOf('server warm-up', warmRuns)],
-        rounds: runs,
+        flags: [...flagsOf('baseline', runs.baseline), ...flagsOf('server', runs.server), ...flagsOf('server warm-up', warmRuns), ...flagsOf('store floor', floorRuns)],
+        rounds: { ...runs, ...(withFloor ? { floor: floorRuns } : {}) },
+        ...(withFloor ? { floor: { summary: summarise(floorRuns), ratio: summarise(floorRuns).rps / b.rps } } : {}),
       });
     }
     const serverLog = server.problems();
+    await floor?.stop();
+    floor = undefined;
     await server.stop();
     server = undefined;
 
@@ -161,6 +173,7 @@ export async function benchStore(kind: StoreChoice, opts: BenchOptions, baseline
       scenarios: opts.scenarios.map((s) => results.get(s)!),
     };
   } finally {
+    await floor?.stop();
     await server?.stop();
     await store.destroy();
   }

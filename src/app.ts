@@ -74,7 +74,7 @@ export async function buildApp({ config, store, clock, logger }: AppDeps): Promi
 
   const metrics = createMetrics();
   registerErrorHandling(app);
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   registerObservability(app, metrics);
   registerGracefulClose(app);
   registerJsonParser(app);

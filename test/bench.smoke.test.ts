@@ -36,6 +36,13 @@ test('npm run bench --quick runs every scenario against the baseline and the ser
       assert.equal(s[target].non2xx, 0, `${s.scenario} ${target}: non-2xx answers: ${s.flags.join('; ')}`);
     }
     assert.ok(Number.isFinite(s.ratio) && s.ratio > 0, `${s.scenario}: ratio ${s.ratio}`);
+    // The store floor answers get, list 100 and create, with the same requests and no refusals.
+    if (['get', 'list100', 'create'].includes(s.scenario)) {
+      assert.ok(s.floor?.summary.rps > 0 && s.floor.ratio > 0, `${s.scenario}: store floor ${JSON.stringify(s.floor)}`);
+      assert.equal(s.floor.summary.non2xx, 0, `${s.scenario} store floor: non-2xx answers: ${s.flags.join('; ')}`);
+    } else {
+      assert.equal(s.floor, undefined, `${s.scenario} has no store floor`);
+    }
     assert.match(run.stdout, new RegExp(`^${s.label.replace(/[+()]/g, '\\$&')} .*\\d`, 'm'), `${s.scenario} is in the table on stdout`);
   }
   assert.ok(sqlite.startupMs.length === 1 && sqlite.startupMs[0] > 0, 'startup on the existing store was timed');
@@ -44,5 +51,6 @@ test('npm run bench --quick runs every scenario against the baseline and the ser
   const text = fs.readFileSync(md, 'utf8');
   assert.match(text, /## Machine/);
   assert.match(text, /\| get customer \|/);
+  assert.match(text, /Store floor: .*\n\n\| scenario \| baseline req\/s \| store floor req\/s/);
   assert.match(text, /<!-- notes -->\nprofiling: kept by hand\n<!-- \/notes -->/);
 });

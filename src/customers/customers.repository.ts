@@ -15,13 +15,19 @@ export interface ListFilter {
   after?: { created: string; id: string };
 }
 
+const customerIdByExternalId = compiledOnce((db: Kysely<DB>, accountId: number, externalId: string) =>
+  db.selectFrom('customers').select('id').where('account_id', '=', accountId).where('external_id', '=', externalId));
+
 export async function externalIdTaken(db: Kysely<DB>, accountId: number, externalId: string): Promise<boolean> {
-  const row = await db.selectFrom('customers').select('id').where('account_id', '=', accountId).where('external_id', '=', externalId).executeTakeFirst();
-  return row !== undefined;
+  return (await customerIdByExternalId(db, accountId, externalId)).length > 0;
 }
 
+// Every create runs this insert: compiled once.
+const insertCustomerRow = compiledOnce((db: Kysely<DB>, id: string, accountId: number, externalId: string, name: string, created: string, updated: string) =>
+  db.insertInto('customers').values({ id, account_id: accountId, external_id: externalId, name, created_at: created, updated_at: updated }));
+
 export async function insertCustomer(db: Kysely<DB>, row: CustomerRow): Promise<void> {
-  await db.insertInto('customers').values(row).execute();
+  await insertCustomerRow(db, row.id, row.account_id, row.external_id, row.name, row.created_at, row.updated_at);
 }
 
 const customerById = compiledOnce((db: Kysely<DB>, accountId: number, id: string) =>

@@ -7,7 +7,7 @@ import type { Store } from '../db/store.js';
 import { badRequest, notFound } from '../errors.js';
 import { insertAssignments } from './assignments.repository.js';
 import {
-  checkPrecondition, claimProblems, constraintAsBadRequest, detailOf, externalIdInUse, MAX_KEYSETS_PER_CUSTOMER,
+  checkPrecondition, claimProblems, constraintAsBadRequest, customerHeader, detailOf, externalIdInUse, MAX_KEYSETS_PER_CUSTOMER,
   type CustomerDetail, type Precondition,
 } from './customer-rules.js';
 import * as repo from './customers.repository.js';
@@ -75,7 +75,10 @@ export class CustomersService {
     try {
       return await this.store.write(async (trx) => {
         const problems: string[] = [];
-        if (await repo.externalIdTaken(trx, accountId, input.externalId)) problems.push(externalIdInUse(input.externalId));
+        // Without keysets the externalId is the only thing to check, and the store's unique index
+        // checks it as the row goes in (constraintAsBadRequest turns that into the same 400); with
+        // keysets it is looked up first, so that one answer names every problem.
+        if (keysetIds.length > 0 && await repo.externalIdTaken(trx, accountId, input.externalId)) problems.push(externalIdInUse(input.externalId));
         if (keysetIds.length > MAX_KEYSETS_PER_CUSTOMER) {
           problems.push(`keysetIds must name at most ${MAX_KEYSETS_PER_CUSTOMER} distinct keysets (got ${keysetIds.length})`);
         } else if (keysetIds.length > 0) {
@@ -86,6 +89,7 @@ export class CustomersService {
         const now = this.clock.now().toISOString();
         const row = newCustomerRow(accountId, input.externalId, input.name, now);
         await repo.insertCustomer(trx, row);
+        if (keysetIds.length === 0) return { ...customerHeader(row), keysets: [] };
         await insertAssignments(trx, row.id, keysetIds, now);
         return detailOf(trx, row);
       });

@@ -2,8 +2,10 @@
 // values change. Building and compiling a Kysely query costs more CPU than SQLite takes to run it
 // (profiled: about a quarter of a GET's time was Kysely's builder and compiler), so such a query
 // is compiled once per dialect, with stand-ins for its arguments, and each call only binds values.
+// On SQLite a compiled select also skips Kysely's connection handling when it can (sqlite-direct.ts).
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 import type { DB } from './schema.js';
+import { directReaderOf } from './sqlite-direct.js';
 
 const STAND_IN = '\u0000oem-argument:';
 
@@ -36,6 +38,8 @@ export function compiledOnce<A extends (string | number)[], R>(
       templates.set(key, template);
     }
     const parameters = template.slots.map((s) => ('arg' in s ? args[s.arg] : s.value));
+    const direct = directReaderOf(db)?.(template.sql, parameters);
+    if (direct) return direct as R[];
     const result = await db.executeQuery(CompiledQuery.raw(template.sql, parameters) as CompiledQuery<R>);
     return result.rows;
   };

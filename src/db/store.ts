@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { GroupCommit } from './group-commit.js';
+import { TrackedSqliteDialect } from './sqlite-direct.js';
 import { SqliteDurability } from './sqlite-durability.js';
 import type { DB } from './schema.js';
 
@@ -64,7 +65,9 @@ function openSqlite(file: string): Store {
   database.pragma('foreign_keys = ON');
   const durability = new SqliteDurability(database, file === ':memory:' ? undefined : `${path.resolve(file)}-wal`);
   cachePreparedStatements(database, (statement) => durability.guard(statement));
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  const dialect = new TrackedSqliteDialect(database);
+  const db = new Kysely<DB>({ dialect });
+  dialect.enableDirectReads(db);
   // Concurrent writes share one BEGIN IMMEDIATE ... COMMIT, each in its own savepoint, so one
   // fsync serves many requests (src/db/group-commit.ts). BEGIN IMMEDIATE takes the write lock up
   // front, so two processes never both read and then race to upgrade (a deferred transaction

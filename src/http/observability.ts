@@ -1,5 +1,6 @@
-// Request ids, the one log line per request, and Prometheus metrics.
-import type { FastifyInstance } from 'fastify';
+// The one log line per request, and Prometheus metrics. (The Request-Id header is set with the
+// security headers, in the first onRequest hook.)
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 export function createMetrics() {
@@ -16,24 +17,40 @@ export function createMetrics() {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export function registerObservability(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('Request-Id', request.id);
-  });
+type Series = ReturnType<Metrics['duration']['labels']>;
 
-  app.addHook('onResponse', async (request, reply) => {
-    // Route templates, not raw URLs, keep the metric's label set bounded.
+export function registerObservability(app: FastifyInstance, metrics: Metrics): void {
+  // One child series per method, route template and status, looked up by a plain string instead of
+  // prom-client hashing the label object on every observation. Route templates, not raw URLs, keep
+  // the set bounded.
+  const series = new Map<string, Series>();
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
-    metrics.duration.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
+    const key = `${request.method} ${status} ${route}`;
+    let child = series.get(key);
+    if (!child) {
+      child = metrics.duration.labels({ method: request.method, route, status: String(status) });
+      series.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
     // Method, route and path only: headers (Authorization, session tokens), query strings (a client
-    // may put anything there) and bodies are never logged.
-    const path = redactSecrets(request.url.split('?')[0]!);
-    request.log.info(
-      { method: request.method, route, path, status, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
-      'request completed',
-    );
+    // may put anything there) and bodies are never logged. Nothing is built when the line is not.
+    if (infoEnabled(request.log)) {
+      const path = redactSecrets(request.url.split('?')[0]!);
+      request.log.info(
+        { method: request.method, route, path, status, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
+        'request completed',
+      );
+    }
+    done();
   });
+}
+
+/** pino loggers can say whether a level is written; Fastify's silent stand-in cannot (and writes nothing). */
+function infoEnabled(log: FastifyBaseLogger): boolean {
+  const pinoLog = log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
+  return pinoLog.isLevelEnabled ? pinoLog.isLevelEnabled('info') : false;
 }
 
 /**
