@@ -38,6 +38,20 @@ export async function findCustomer(db: Kysely<DB>, accountId: number, id: string
   return (await customerById(db, accountId, id))[0];
 }
 
+/** A customer's row once per keyset it holds (keyset columns null when it holds none), in detail order. */
+export type CustomerKeysetRow = CustomerRow & { keyset_id: number | null; assigned_at: string | null };
+
+const customerAndKeysets = compiledOnce((db: Kysely<DB>, accountId: number, id: string) =>
+  db.selectFrom('customers as c').leftJoin('customer_keysets as ck', 'ck.customer_id', 'c.id')
+    .selectAll('c').select(['ck.keyset_id', 'ck.assigned_at'])
+    .where('c.account_id', '=', accountId).where('c.id', '=', id)
+    .orderBy('ck.assigned_at').orderBy('ck.keyset_id'));
+
+/** GET of a customer: the customer and its keysets in one query (one round trip on PostgreSQL); compiled once. */
+export function findCustomerWithKeysets(db: Kysely<DB>, accountId: number, id: string): Promise<CustomerKeysetRow[]> {
+  return customerAndKeysets(db, accountId, id) as Promise<CustomerKeysetRow[]>;
+}
+
 /**
  * Reads the customer and locks its row until the transaction ends (a no-op update takes the row
  * lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the whole store). Everything that

@@ -3,6 +3,8 @@
 // common cases into precise messages; a race that slips past them ends in the same 400.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
 import type { Store } from '../db/store.js';
 import { badRequest, notFound } from '../errors.js';
 import { insertAssignments } from './assignments.repository.js';
@@ -73,35 +75,41 @@ export class CustomersService {
     // Ascending, so concurrent requests take the keysets' row locks in one order and cannot deadlock.
     const keysetIds = [...new Set(input.keysetIds ?? [])].sort((a, b) => a - b);
     try {
+      // Without keysets a create is one insert, and the store's unique index checks the externalId
+      // as the row goes in (constraintAsBadRequest turns a clash into the same 400): one statement,
+      // so on PostgreSQL one round trip instead of four.
+      if (keysetIds.length === 0) return await this.store.writeSingle((db) => this.insert(db, accountId, input, keysetIds));
       return await this.store.write(async (trx) => {
+        // With keysets everything is checked first, so that one answer names every problem.
         const problems: string[] = [];
-        // Without keysets the externalId is the only thing to check, and the store's unique index
-        // checks it as the row goes in (constraintAsBadRequest turns that into the same 400); with
-        // keysets it is looked up first, so that one answer names every problem.
-        if (keysetIds.length > 0 && await repo.externalIdTaken(trx, accountId, input.externalId)) problems.push(externalIdInUse(input.externalId));
+        if (await repo.externalIdTaken(trx, accountId, input.externalId)) problems.push(externalIdInUse(input.externalId));
         if (keysetIds.length > MAX_KEYSETS_PER_CUSTOMER) {
           problems.push(`keysetIds must name at most ${MAX_KEYSETS_PER_CUSTOMER} distinct keysets (got ${keysetIds.length})`);
-        } else if (keysetIds.length > 0) {
+        } else {
           problems.push(...(await claimProblems(trx, accountId, keysetIds)));
         }
         if (problems.length > 0) throw badRequest(problems);
-
-        const now = this.clock.now().toISOString();
-        const row = newCustomerRow(accountId, input.externalId, input.name, now);
-        await repo.insertCustomer(trx, row);
-        if (keysetIds.length === 0) return { ...customerHeader(row), keysets: [] };
-        await insertAssignments(trx, row.id, keysetIds, now);
-        return detailOf(trx, row);
+        return this.insert(trx, accountId, input, keysetIds);
       });
     } catch (error) {
       throw constraintAsBadRequest(error, input.externalId);
     }
   }
 
+  private async insert(db: Kysely<DB>, accountId: number, input: CreateCustomerInput, keysetIds: number[]): Promise<CustomerDetail> {
+    const now = this.clock.now().toISOString();
+    const row = newCustomerRow(accountId, input.externalId, input.name, now);
+    await repo.insertCustomer(db, row);
+    if (keysetIds.length === 0) return { ...customerHeader(row), keysets: [] };
+    await insertAssignments(db, row.id, keysetIds, now);
+    return detailOf(db, row);
+  }
+
   async get(accountId: number, id: string): Promise<CustomerDetail> {
-    const row = await repo.findCustomer(this.store.db, accountId, id);
-    if (!row) throw notFound(`customer ${id} not found`);
-    return detailOf(this.store.db, row);
+    const rows = await repo.findCustomerWithKeysets(this.store.db, accountId, id);
+    if (rows.length === 0) throw notFound(`customer ${id} not found`);
+    const keysets = rows.flatMap((r) => (r.keyset_id === null ? [] : [{ id: r.keyset_id, assignedAt: r.assigned_at! }]));
+    return { ...customerHeader(rows[0]!), keysets };
   }
 
   async rename(accountId: number, id: string, name: string, precondition?: Precondition): Promise<CustomerDetail> {
