@@ -145,8 +145,9 @@ function scaleLines(x: ScaleResult): { title: string; notes: string[] } {
         `${x.walk.inOrder ? '' : ' (NOT in order)'}; the deep page starts after customer ${count(x.deepOffset)}`,
       `whole list streamed (no limit) by the restarted server: ${count(st.rows)} customers, ${mib(st.bytes)} MiB in ${st.seconds.toFixed(1)} s; its RSS ` +
         `${mib(st.rssBefore)} MiB before, peak ${mib(st.rssPeak)} MiB (+${mib(st.rssPeak - st.rssBefore)}), ${mib(st.rssAfter)} MiB after`,
-      `one client alone, ${x.alone.first.requests} requests each: the first page of 100 p50 ${num(x.alone.first.p50, 2)} ms, p99 ${num(x.alone.first.p99, 2)} ms; ` +
-        `the page 99% in p50 ${num(x.alone.deep.p50, 2)} ms, p99 ${num(x.alone.deep.p99, 2)} ms`,
+      `one client alone before the load rounds, ${x.alone.first.requests} requests each, taking turns: the first page of 100 p50 ${num(x.alone.first.p50, 2)} ms, p99 ${num(x.alone.first.p99, 2)} ms; ` +
+        `the page 99% in p50 ${num(x.alone.deep.p50, 2)} ms, p99 ${num(x.alone.deep.p99, 2)} ms; ` +
+        `the bare baseline in the same turns p50 ${num(x.alone.baseline.p50, 2)} ms, p99 ${num(x.alone.baseline.p99, 2)} ms (the machine's and the client's own jitter)`,
       ...x.scenarios.flatMap((r) => r.flags.map((f) => `! ${r.label}: ${f}`)),
     ],
   };

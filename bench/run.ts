@@ -48,7 +48,7 @@ async function main(): Promise<number> {
     floor = await benchFloor(opts, baseline);
     for (const kind of opts.stores) {
       const result = await benchStore(kind, opts, baseline);
-      if (opts.seed > 0 && !result.skipped) result.scale = await benchScale(kind, opts, result);
+      if (opts.seed > 0 && !result.skipped) result.scale = await benchScale(kind, opts, result, baseline);
       stores.push(result);
     }
   } finally {

@@ -44,24 +44,32 @@ export interface ScaleResult {
   stream: { rows: number; bytes: number; seconds: number; rssBefore: number; rssPeak: number; rssAfter: number };
   scenarios: { scenario: ScaleScenario; label: string; server: Summary; empty?: Summary; flags: string[] }[];
   /** One client, one request at a time (no queueing behind other connections): the page's own latency. */
-  alone: { first: Latency; deep: Latency };
+  /** One client, the pages and the bare baseline taking turns: the baseline's p99 is the machine's own jitter. */
+  alone: { first: Latency; deep: Latency; baseline: Latency };
 }
 
 export interface Latency { requests: number; p50: number; p99: number }
 
-/** `n` requests one after another on one connection; latencies in ms. */
-async function sequential(url: string, headers: Record<string, string>, n: number): Promise<Latency> {
-  const times: number[] = [];
+/**
+ * `n` requests to each URL, one after another on one connection, the URLs taking turns so that
+ * whatever else happens on the machine meanwhile hits each alike; latencies in ms per URL.
+ */
+async function sequential(urls: string[], headers: Record<string, string>, n: number): Promise<Latency[]> {
+  const times: number[][] = urls.map(() => []);
   for (let i = 0; i < n; i++) {
-    const started = performance.now();
-    const r = await fetch(url, { headers });
-    await r.arrayBuffer();
-    if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
-    times.push(performance.now() - started);
+    for (const [u, url] of urls.entries()) {
+      const started = performance.now();
+      const r = await fetch(url, { headers });
+      await r.arrayBuffer();
+      if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+      times[u]!.push(performance.now() - started);
+    }
   }
-  times.sort((a, b) => a - b);
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
-  return { requests: n, p50: at(0.5), p99: at(0.99) };
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    const at = (q: number) => t[Math.min(t.length - 1, Math.floor(q * t.length))]!;
+    return { requests: n, p50: at(0.5), p99: at(0.99) };
+  });
 }
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -146,7 +154,7 @@ async function stream(api: Api, server: Child): Promise<ScaleResult['stream']> {
   return { rows, bytes, seconds, rssBefore, rssPeak: Math.max(rssPeak, server.rssBytes()), rssAfter: server.rssBytes() };
 }
 
-export async function benchScale(kind: StoreChoice, opts: BenchOptions, empty: StoreResult): Promise<ScaleResult> {
+export async function benchScale(kind: StoreChoice, opts: BenchOptions, empty: StoreResult, baseline: Child): Promise<ScaleResult> {
   const store = await createStore(kind, opts.dataDir, opts.pgUrl);
   const key = `oem_bench_${randomBytes(16).toString('hex')}`;
   let server: Child | undefined;
@@ -162,6 +170,20 @@ export async function benchScale(kind: StoreChoice, opts: BenchOptions, empty: S
     const walked = await walk(api, DEEP);
     log(`[${kind}] ${walked.figure.rows} customers in ${walked.figure.pages} pages, ${walked.figure.seconds.toFixed(1)} s`);
     if (!walked.deep) throw new Error('the list is too short for a page near its end');
+    // One client alone, before any load: the first page, the deep one and the bare baseline taking
+    // turns (the baseline's tail is the machine's and the client's own jitter). (After the
+    // load rounds, PostgreSQL's checkpoint of their writes and the heap they left in both processes
+    // showed up as 10–15 ms outliers in either page's p99.)
+    const listUrl = `${server.baseUrl}/v2/oem/customers?limit=100`;
+    const probes = opts.quick ? 20 : 1000;
+    const pages = [listUrl, `${listUrl}&cursor=${encodeURIComponent(walked.deep)}`, `${baseline.baseUrl}/v2/oem/customers?limit=100`];
+    // Unmeasured first: on a server just started the first few hundred answers include compiling
+    // the route's code (measured: 5–20 ms outliers in the first two seconds, none after).
+    await sequential(pages, api.headers(false), Math.ceil(probes / 5));
+    await new Promise((r) => setTimeout(r, 1000)); // the garbage collected first
+    const [first, deep, bare] = await sequential(pages, api.headers(false), probes);
+    const alone = { first: first!, deep: deep!, baseline: bare! };
+    log(`[${kind}] one client alone: first page p99 ${alone.first.p99.toFixed(2)} ms, deep page p99 ${alone.deep.p99.toFixed(2)} ms`);
     const headers = api.headers(false);
     const deepPlan: LoadPlan = { requests: [{ method: 'GET', path: `/v2/oem/customers?limit=100&cursor=${encodeURIComponent(walked.deep)}`, headers }] };
     const planOf = (s: ScaleScenario): LoadPlan => (s === 'list100-deep' ? deepPlan : plan(s, { seed, target: 'server', pool: new KeysetPool(), headers }));
@@ -175,13 +197,6 @@ export async function benchScale(kind: StoreChoice, opts: BenchOptions, empty: S
         log(`[${kind}] at scale, ${s} round ${round}/${opts.rounds}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
       }
     }
-    const listUrl = `${server.baseUrl}/v2/oem/customers?limit=100`;
-    const probes = opts.quick ? 20 : 500;
-    const alone = {
-      first: await sequential(listUrl, headers, probes),
-      deep: await sequential(`${listUrl}&cursor=${encodeURIComponent(walked.deep)}`, headers, probes),
-    };
-    log(`[${kind}] one client alone: first page p99 ${alone.first.p99.toFixed(2)} ms, deep page p99 ${alone.deep.p99.toFixed(2)} ms`);
     // On a freshly started server: one that has just been under load holds heap slack that would
     // hide what the stream itself needs.
     await server.stop();

@@ -6,6 +6,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { AccountsService } from '../src/accounts/accounts.service.js';
 import { PERMISSIONS } from '../src/accounts/permissions.js';
+import { SECURITY_HEADERS } from '../src/http/security-headers.js';
 import { describeEachStore, freshStore, TestClock } from './helpers/harness.js';
 
 const JSON_CSP = /^default-src 'none'; ?frame-ancestors 'none'$/;
@@ -38,6 +39,8 @@ describeEachStore('security headers', (h) => {
       assert.equal(r.statusCode, status, `${what}: ${r.body}`);
       secure(r, what);
       assert.equal(r.headers['cache-control'], 'no-store', what);
+      // The whole fixed set (what @fastify/helmet used to set, see src/http/security-headers.ts).
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(r.headers[name.toLowerCase()], value, `${what}: ${name}`);
     }
   });
 

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUnstorableText } from '../db/errors.js';
 import { AppError, errorNameFor } from '../errors.js';
-import { BASIC_SECURITY_HEADERS } from './security-headers.js';
+import { BASIC_SECURITY_HEADERS, SECURITY_HEADERS } from './security-headers.js';
 import { validationMessages } from './validation.js';
 
 export interface ErrorEnvelope {
@@ -42,7 +42,7 @@ export function envelope(status: number, messages: string[]): ErrorEnvelope {
  */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400;
-  reply.headers(BASIC_SECURITY_HEADERS).header('Request-Id', request.id).status(status).send(envelope(status, [error.message]));
+  reply.headers(SECURITY_HEADERS).header('Request-Id', request.id).status(status).send(envelope(status, [error.message]));
 }
 
 /**

@@ -12,7 +12,7 @@ export const DOCS_CSP =
   "default-src 'self'; base-uri 'self'; font-src 'self' data:; frame-ancestors 'none'; img-src 'self' data:; " +
   "object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'";
 
-/** Headers that responses written outside Fastify (clientErrorHandler, frameworkErrors) carry too. */
+/** The headers of answers written to the socket outside Fastify (clientErrorHandler). */
 export const BASIC_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
