@@ -9,7 +9,7 @@ import { Ajv } from 'ajv';
 import { sql } from 'kysely';
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { buildApp } from '../src/app.js';
-import { migrate } from '../src/db/migrations.js';
+import { migrate, migrationNames } from '../src/db/migrations.js';
 import { openStore, type Store } from '../src/db/store.js';
 import { KNOWN_VERSIONS } from '../src/http/versions.js';
 import { describeEachStore, freshStore, PG_URL, TestClock, type StoreKind } from './helpers/harness.js';
@@ -108,12 +108,15 @@ describeEachStore('operational routes', (h, kind) => {
     }
   });
 
-  test('/readyz → 503 "migrations are pending" on an un-migrated store, 200 once migrated', async () => {
+  test('/readyz → 503 "migrations are pending" on an un-migrated or half-migrated store, 200 once migrated', async () => {
     const { store, cleanup } = await unmigratedStore(kind);
     const app = await appOver(store);
     try {
       const r = await app.inject({ method: 'GET', url: '/readyz' });
       assertEnvelope(r, 503, 'ServiceUnavailable', ['migrations are pending']);
+      const names = migrationNames(store.dialect);
+      await migrate(store, names[names.length - 2]);
+      assertEnvelope(await app.inject({ method: 'GET', url: '/readyz' }), 503, 'ServiceUnavailable', ['migrations are pending']);
       await migrate(store);
       assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
     } finally {

@@ -1,6 +1,6 @@
 // One set of migrations for both stores. Kysely's Migrator takes a PostgreSQL advisory lock, so
 // several processes starting at once apply each migration exactly once.
-import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE, Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect, Store } from './store.js';
 
 type Db = Kysely<any>;
@@ -226,6 +226,16 @@ export async function migrate(store: Store, upTo?: string): Promise<string[]> {
 
 /** True when every migration this build knows has been applied. */
 export async function migrationsApplied(store: Store): Promise<boolean> {
-  const all = await migratorFor(store).getMigrations();
-  return all.every((m) => m.executedAt !== undefined);
+  // Kysely's own table, read directly: Migrator.getMigrations() first looks for it in every schema
+  // of the database, and that scan fails (3F000 and the like) when another client drops a schema
+  // meanwhile, which made /readyz answer 503 now and then on a shared PostgreSQL.
+  const table = sql.table(store.schema ? `${store.schema}.${DEFAULT_MIGRATION_TABLE}` : DEFAULT_MIGRATION_TABLE);
+  let applied: Set<string>;
+  try {
+    applied = new Set((await sql<{ name: string }>`select name from ${table}`.execute(store.db)).rows.map((r) => r.name));
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01' || /no such table/.test(String((error as Error).message))) return false;
+    throw error;
+  }
+  return migrationNames(store.dialect).every((name) => applied.has(name));
 }
