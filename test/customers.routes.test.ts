@@ -39,6 +39,18 @@ describeEachStore('get, update and delete a customer', (h) => {
     assert.equal((await get(acc, c.id)).headers.etag, r.headers.etag, 'stable while nothing changes');
   });
 
+  test('create answers exactly what a GET right after it answers, body and ETag, with and without keysets', async () => {
+    const acc = await h().account();
+    const { keysetIds: [k1, k2, k3] } = await h().keysets(acc, 3);
+    for (const [externalId, keysetIds] of [['bare', undefined], ['with-keysets', [k3!, k1!, k2!]]] as const) {
+      const created = await h().request({ method: 'POST', url: URL, key: acc.key, body: { externalId, name: 'Same', ...(keysetIds ? { keysetIds } : {}) } });
+      const id = ok(created).result.id as string;
+      const read = await get(acc, id);
+      assert.deepEqual(ok(read), ok(created), externalId);
+      assert.equal(read.headers.etag, created.headers.etag, externalId);
+    }
+  });
+
   test('an unknown id and another account\'s id are the same 404', async () => {
     const acc = await h().account();
     const other = await h().account();

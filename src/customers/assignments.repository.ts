@@ -26,9 +26,9 @@ export function assignmentRows(customerId: string, keysetIds: number[], at: stri
   return keysetIds.map((id) => ({ keyset_id: id, customer_id: customerId, assigned_at: at }));
 }
 
-export async function insertAssignments(db: Kysely<DB>, customerId: string, keysetIds: number[], at: string): Promise<void> {
-  if (keysetIds.length === 0) return;
-  await db.insertInto('customer_keysets').values(assignmentRows(customerId, keysetIds, at)).execute();
+export async function insertAssignments(db: Kysely<DB>, rows: Insertable<CustomerKeysetsTable>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.insertInto('customer_keysets').values(rows).execute();
 }
 
 export async function deleteAssignment(db: Kysely<DB>, customerId: string, keysetId: number): Promise<boolean> {
@@ -43,11 +43,9 @@ const allAssignmentsOf = compiledOnce((db: Kysely<DB>, customerId: string) => db
 export function assignmentsOf(db: Kysely<DB>, customerId: string, appId?: number): Promise<AssignmentRow[]> {
   // Every customer detail reads this without appId: that form is compiled once.
   if (appId === undefined) return allAssignmentsOf(db, customerId);
-  let q = db.selectFrom('customer_keysets as ck').select(['ck.keyset_id', 'ck.assigned_at']).where('ck.customer_id', '=', customerId);
-  if (appId !== undefined) {
-    q = q.innerJoin('keysets as k', 'k.id', 'ck.keyset_id').where('k.app_id', '=', appId);
-  }
-  return q.orderBy('ck.assigned_at').orderBy('ck.keyset_id').execute();
+  return db.selectFrom('customer_keysets as ck').select(['ck.keyset_id', 'ck.assigned_at']).where('ck.customer_id', '=', customerId)
+    .innerJoin('keysets as k', 'k.id', 'ck.keyset_id').where('k.app_id', '=', appId)
+    .orderBy('ck.assigned_at').orderBy('ck.keyset_id').execute();
 }
 
 /** The customer holding a keyset of the account, if any. */

@@ -27,7 +27,7 @@ export class AssignmentsService {
           problems.push(...(await claimProblems(trx, accountId, fresh, customerId)));
         }
         if (problems.length > 0) throw badRequest(problems);
-        await assignments.insertAssignments(trx, customerId, fresh, this.clock.now().toISOString());
+        await assignments.insertAssignments(trx, assignments.assignmentRows(customerId, fresh, this.clock.now().toISOString()));
         return detailOf(trx, row);
       });
     } catch (error) {

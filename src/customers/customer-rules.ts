@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import type { DB } from '../db/schema.js';
 import { AppError, badRequest } from '../errors.js';
-import { assignmentsOf, KEYSET_HOLDER_UNIQUE, keysetsWithHolders } from './assignments.repository.js';
+import { assignmentsOf, KEYSET_HOLDER_UNIQUE, keysetsWithHolders, type AssignmentRow } from './assignments.repository.js';
 import { EXTERNAL_ID_UNIQUE, type CustomerRow } from './customers.repository.js';
 
 export const MAX_KEYSETS_PER_CUSTOMER = 5;
@@ -34,9 +34,13 @@ export function customerHeader(row: CustomerRow) {
   return { id: row.id, externalId: row.external_id, name: row.name, created: row.created_at, updated: row.updated_at };
 }
 
-export async function detailOf(db: Kysely<DB>, row: CustomerRow): Promise<CustomerDetail> {
-  const assignments = await assignmentsOf(db, row.id);
+/** The detail of a customer from its row and its assignments, already in detail order (assignedAt, then keyset id). */
+export function detailFrom(row: CustomerRow, assignments: readonly AssignmentRow[]): CustomerDetail {
   return { ...customerHeader(row), keysets: assignments.map((a) => ({ id: a.keyset_id, assignedAt: a.assigned_at })) };
+}
+
+export async function detailOf(db: Kysely<DB>, row: CustomerRow): Promise<CustomerDetail> {
+  return detailFrom(row, await assignmentsOf(db, row.id));
 }
 
 /** A digest of everything the detail shows: it changes whenever the customer or its keysets do. */

@@ -7,9 +7,9 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { Store } from '../db/store.js';
 import { badRequest, notFound } from '../errors.js';
-import { insertAssignments } from './assignments.repository.js';
+import { assignmentRows, insertAssignments } from './assignments.repository.js';
 import {
-  checkPrecondition, claimProblems, constraintAsBadRequest, customerHeader, detailOf, externalIdInUse, MAX_KEYSETS_PER_CUSTOMER,
+  checkPrecondition, claimProblems, constraintAsBadRequest, detailFrom, detailOf, externalIdInUse, MAX_KEYSETS_PER_CUSTOMER,
   type CustomerDetail, type Precondition,
 } from './customer-rules.js';
 import * as repo from './customers.repository.js';
@@ -100,16 +100,16 @@ export class CustomersService {
     const now = this.clock.now().toISOString();
     const row = newCustomerRow(accountId, input.externalId, input.name, now);
     await repo.insertCustomer(db, row);
-    if (keysetIds.length === 0) return { ...customerHeader(row), keysets: [] };
-    await insertAssignments(db, row.id, keysetIds, now);
-    return detailOf(db, row);
+    const assignments = assignmentRows(row.id, keysetIds, now);
+    await insertAssignments(db, assignments);
+    // All assigned at one time and keysetIds ascending: already in detail order, no need to read them back.
+    return detailFrom(row, assignments);
   }
 
   async get(accountId: number, id: string): Promise<CustomerDetail> {
     const rows = await repo.findCustomerWithKeysets(this.store.db, accountId, id);
     if (rows.length === 0) throw notFound(`customer ${id} not found`);
-    const keysets = rows.flatMap((r) => (r.keyset_id === null ? [] : [{ id: r.keyset_id, assignedAt: r.assigned_at! }]));
-    return { ...customerHeader(rows[0]!), keysets };
+    return detailFrom(rows[0]!, rows.flatMap((r) => (r.keyset_id === null ? [] : [{ keyset_id: r.keyset_id, assigned_at: r.assigned_at! }])));
   }
 
   async rename(accountId: number, id: string, name: string, precondition?: Precondition): Promise<CustomerDetail> {

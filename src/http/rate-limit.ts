@@ -82,7 +82,9 @@ function registerAuthFailureLimit(app: FastifyInstance, max: number, windowMs: n
     reply.header('Retry-After', String(status.ttlInSeconds));
     throw new AppError('TooManyRequests', `too many failed sign-ins from this address (${max} in the window); retry in ${status.ttlInSeconds} seconds`);
   });
-  app.addHook('onSend', async (request, reply) => {
-    if (reply.statusCode === 401) await failures(request);
+  // A callback hook: it runs on every answer and waits only for a 401's count.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode !== 401) return done(null, payload);
+    failures(request).then(() => done(null, payload), (error: Error) => done(error));
   });
 }
