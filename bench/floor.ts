@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchOptions } from './cli.js';
 import { runLoad } from './load.js';
 import { BASELINE_JS, startChild, type Child } from './processes.js';
-import { median } from './report.js';
+import { median, pct } from './report.js';
 import type { ScenarioName } from './scenarios.js';
 import type { StoreResult } from './suite.js';
 
@@ -57,7 +57,6 @@ export const STORE_FLOOR_HEAD = ['scenario', 'baseline req/s', 'store floor req/
 
 /** The store floor next to the server, per scenario it answers. */
 export function storeFloorRows(s: StoreResult): string[][] {
-  const pct = (r: number) => (Number.isFinite(r) ? `${(r * 100).toFixed(1)}%` : '-');
   return s.scenarios.flatMap((r) => (r.floor ? [[
     r.label, r.baseline.rps.toFixed(0), r.floor.summary.rps.toFixed(0), pct(r.floor.ratio), pct(r.ratio), pct(r.server.rps / r.floor.summary.rps),
     r.floor.summary.cpuMsPerAnswer.toFixed(3), r.server.cpuMsPerAnswer.toFixed(3),

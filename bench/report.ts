@@ -105,7 +105,7 @@ function scaleTargets(store: string, x: ScaleResult): TargetCheck[] {
   return checks;
 }
 
-const pct = (r: number) => (Number.isFinite(r) ? `${(r * 100).toFixed(1)}%` : '-');
+export const pct = (r: number) => (Number.isFinite(r) ? `${(r * 100).toFixed(1)}%` : '-');
 const num = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const storeName = (s: StoreResult) => (s.store === 'sqlite' ? 'SQLite' : 'PostgreSQL');
 
@@ -153,19 +153,26 @@ function scaleLines(x: ScaleResult): { title: string; notes: string[] } {
   };
 }
 
+/** A table for stdout: the first column left-aligned, the figures right-aligned. */
+function textTable(head: string[], body: string[][]): string[] {
+  const table = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  return table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+}
+
+/** The same table in Markdown. */
+function mdTable(head: string[], body: string[][]): string[] {
+  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)];
+}
+
 function scaleText(x: ScaleResult): string[] {
   const { title, notes } = scaleLines(x);
-  const table = [SCALE_HEAD, ...scaleRows(x)];
-  const widths = SCALE_HEAD.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  return ['', title, ...table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')), ...notes];
+  return ['', title, ...textTable(SCALE_HEAD, scaleRows(x)), ...notes];
 }
 
 function scaleMarkdown(x: ScaleResult): string[] {
   const { title, notes } = scaleLines(x);
-  return [
-    '', `#### ${title}`, '', `| ${SCALE_HEAD.join(' | ')} |`, `|${SCALE_HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
-    ...scaleRows(x).map((r) => `| ${r.join(' | ')} |`), '', ...notes.map((n) => `- ${n.replace(/^! /, '').replace(/\|/g, '\\|')}`),
-  ];
+  return ['', `#### ${title}`, '', ...mdTable(SCALE_HEAD, scaleRows(x)), '', ...notes.map((n) => `- ${n.replace(/^! /, '').replace(/\|/g, '\\|')}`)];
 }
 
 /** Plain-text tables for stdout. */
@@ -175,14 +182,9 @@ export function textReport(report: BenchReport): string {
   for (const s of report.stores) {
     out.push('', `== ${storeName(s)}${s.skipped ? `: skipped (${s.skipped})` : ` (${s.where})`}`);
     if (s.skipped) continue;
-    const table = [HEAD, ...rows(s)];
-    const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-    for (const r of table) out.push(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-    const floorTable = [STORE_FLOOR_HEAD, ...storeFloorRows(s)];
-    if (floorTable.length > 1) {
-      const fw = STORE_FLOOR_HEAD.map((_, i) => Math.max(...floorTable.map((r) => r[i]!.length)));
-      out.push(`${STORE_FLOOR_TITLE}:`, ...floorTable.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(fw[i]!) : c.padStart(fw[i]!))).join('  ')));
-    }
+    out.push(...textTable(HEAD, rows(s)));
+    const floorRows = storeFloorRows(s);
+    if (floorRows.length) out.push(`${STORE_FLOOR_TITLE}:`, ...textTable(STORE_FLOOR_HEAD, floorRows));
     out.push(startupLine(s));
     for (const r of s.scenarios) for (const f of r.flags) out.push(`! ${r.label}: ${f}`);
     if (s.serverLog.length) out.push(`! the server logged ${s.serverLog.length} warning/error line(s); first: ${s.serverLog[0]}`);
@@ -242,13 +244,9 @@ export function markdownReport(report: BenchReport, notes: string): string {
       md.push(`Skipped: ${s.skipped}.`, '');
       continue;
     }
-    md.push(`${s.where}.`, '', `| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
-    for (const r of rows(s)) md.push(`| ${r.join(' | ')} |`);
+    md.push(`${s.where}.`, '', ...mdTable(HEAD, rows(s)));
     const floorRows = storeFloorRows(s);
-    if (floorRows.length) {
-      md.push('', `${STORE_FLOOR_TITLE}.`, '', `| ${STORE_FLOOR_HEAD.join(' | ')} |`, `|${STORE_FLOOR_HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
-      for (const r of floorRows) md.push(`| ${r.join(' | ')} |`);
-    }
+    if (floorRows.length) md.push('', `${STORE_FLOOR_TITLE}.`, '', ...mdTable(STORE_FLOOR_HEAD, floorRows));
     md.push('', `${startupLine(s)}.`);
     const flags = s.scenarios.flatMap((r) => r.flags.map((f) => `- ${r.label}: ${f.replace(/\|/g, '\\|')}`));
     if (flags.length) md.push('', 'Flags:', '', ...flags);

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { BenchOptions, StoreChoice } from './cli.js';
-import { runLoad, type RunStats } from './load.js';
+import { percentile, runLoad, type RunStats } from './load.js';
 import { CLI_JS, MAIN_JS, serverEnv, startChild, type Child } from './processes.js';
 import { KeysetPool, LABELS, plan, type LoadPlan } from './scenarios.js';
 import { Api, Seeder, type Seed } from './seed.js';
@@ -67,8 +67,7 @@ async function sequential(urls: string[], headers: Record<string, string>, n: nu
   }
   return times.map((t) => {
     t.sort((a, b) => a - b);
-    const at = (q: number) => t[Math.min(t.length - 1, Math.floor(q * t.length))]!;
-    return { requests: n, p50: at(0.5), p99: at(0.99) };
+    return { requests: n, p50: percentile(t, 50), p99: percentile(t, 99) };
   });
 }
 

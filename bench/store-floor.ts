@@ -24,6 +24,7 @@ import pg from 'pg';
 import { listSummariesQuery } from '../src/customers/customers.repository.js';
 import { versionOf, type CustomerDetail } from '../src/customers/customer-rules.js';
 import type { DB } from '../src/db/schema.js';
+import { parseStoreUrl } from '../src/db/store.js';
 import { SECURITY_HEADERS } from '../src/http/security-headers.js';
 import { KNOWN_VERSIONS } from '../src/http/versions.js';
 
@@ -94,8 +95,8 @@ function postgresBackend(url: string): Backend {
   };
 }
 
-const url = process.env.DATABASE_URL!;
-const store = url.startsWith('sqlite:') ? sqliteBackend(url.slice('sqlite:'.length)) : postgresBackend(url);
+const { dialect, target } = parseStoreUrl(process.env.DATABASE_URL!);
+const store = dialect === 'sqlite' ? sqliteBackend(target) : postgresBackend(target);
 
 const HEADERS = Object.entries(SECURITY_HEADERS);
 const known = new Set<string>(KNOWN_VERSIONS);

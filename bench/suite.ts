@@ -11,19 +11,8 @@ import type { ScaleResult } from './scale.js';
 import { createStore } from './stores.js';
 import { startStoreFloor, STORE_FLOOR_SCENARIOS } from './floor.js';
 
-export interface Summary {
-  /** Medians over the rounds. */
-  rps: number;
-  p50: number;
-  p99: number;
-  /** Sums over the rounds. */
-  ok: number;
-  non2xx: number;
-  errors: number;
-  bytesPerAnswer: number;
-  /** Median CPU milliseconds per answer of the answering process. */
-  cpuMsPerAnswer: number;
-}
+/** A target's rounds in one: rps, p50, p99 and cpuMsPerAnswer are medians, ok, non2xx and errors sums, bytesPerAnswer a mean. */
+export type Summary = Pick<RunStats, 'rps' | 'p50' | 'p99' | 'ok' | 'non2xx' | 'errors' | 'bytesPerAnswer' | 'cpuMsPerAnswer'>;
 
 export interface ScenarioResult {
   scenario: ScenarioName;
@@ -117,18 +106,20 @@ export async function benchStore(kind: StoreChoice, opts: BenchOptions, baseline
       const runs: Record<Target, RunStats[]> = { baseline: [], server: [] };
       const floorRuns: RunStats[] = [];
       const withFloor = floor && STORE_FLOOR_SCENARIOS.has(scenario) ? floor : undefined;
-      const once = async (target: Target, seconds: number): Promise<RunStats> => {
+      // The store floor gets the server's requests.
+      const once = async (target: Target | 'floor', seconds: number): Promise<RunStats> => {
         if (scenario === 'create-keysets' && target === 'server') {
           await fillPool(pool, seeder, estimateRps(runs.server, results.get('create')), seconds, opts.connections);
         }
-        const child = target === 'server' ? server! : baseline;
-        return runLoad(child.baseUrl, plan(scenario, { seed, target, pool, headers }), opts.connections, seconds, () => child.cpuSeconds());
+        const child = target === 'server' ? server! : target === 'floor' ? withFloor! : baseline;
+        const planned = plan(scenario, { seed, target: target === 'floor' ? 'server' : target, pool, headers });
+        return runLoad(child.baseUrl, planned, opts.connections, seconds, () => child.cpuSeconds());
       };
       if (opts.warmup > 0) {
         log(`[${kind}] ${scenario}: warm-up`);
         await once('baseline', opts.warmup);
         runs.server.push(await once('server', opts.warmup)); // kept only to size the keyset pool
-        if (withFloor) await runLoad(withFloor.baseUrl, plan(scenario, { seed, target: 'server', pool, headers }), opts.connections, opts.warmup, () => withFloor.cpuSeconds());
+        if (withFloor) await once('floor', opts.warmup);
       }
       const warm = runs.server.length;
       for (let round = 1; round <= opts.rounds; round++) {
@@ -137,18 +128,19 @@ export async function benchStore(kind: StoreChoice, opts: BenchOptions, baseline
         const s = await once('server', opts.duration);
         runs.baseline.push(b);
         runs.server.push(s);
-        if (withFloor) floorRuns.push(await runLoad(withFloor.baseUrl, plan(scenario, { seed, target: 'server', pool, headers }), opts.connections, opts.duration, () => withFloor.cpuSeconds()));
+        if (withFloor) floorRuns.push(await once('floor', opts.duration));
         log(`[${kind}] ${scenario} round ${round}/${opts.rounds}: baseline ${b.rps.toFixed(0)} req/s, server ${s.rps.toFixed(0)} req/s` +
           (s.non2xx + s.errors > 0 ? ` (server: ${s.non2xx} non-2xx, ${s.errors} errors)` : ''));
       }
       const warmRuns = runs.server.splice(0, warm);
       const b = summarise(runs.baseline);
       const s = summarise(runs.server);
+      const f = withFloor ? summarise(floorRuns) : undefined;
       results.set(scenario, {
         scenario, label: LABELS[scenario], baseline: b, server: s, ratio: s.rps / b.rps,
         flags: [...flagsOf('baseline', runs.baseline), ...flagsOf('server', runs.server), ...flagsOf('server warm-up', warmRuns), ...flagsOf('store floor', floorRuns)],
         rounds: { ...runs, ...(withFloor ? { floor: floorRuns } : {}) },
-        ...(withFloor ? { floor: { summary: summarise(floorRuns), ratio: summarise(floorRuns).rps / b.rps } } : {}),
+        ...(f ? { floor: { summary: f, ratio: f.rps / b.rps } } : {}),
       });
     }
     const serverLog = server.problems();
